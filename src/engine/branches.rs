@@ -1,0 +1,261 @@
+//! Finding the branch a patron names: by name, alias, id, with typos
+//! ("bayveiw"), digits ("2 rivers"), joined or split words ("oceanview",
+//! "rock port"), and noticing a branch name that does not exist.
+
+use std::collections::HashMap;
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+use super::spelling::Speller;
+use crate::knowledge::Branch;
+
+/// Words that describe a branch without naming it.
+const GENERIC_WORDS: &[&str] = &[
+    "the",
+    "branch",
+    "library",
+    "libraries",
+    "public",
+    "community",
+    "regional",
+    "center",
+    "centre",
+    "location",
+];
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("1", "one"),
+    ("2", "two"),
+    ("3", "three"),
+    ("4", "four"),
+    ("5", "five"),
+    ("6", "six"),
+    ("7", "seven"),
+    ("8", "eight"),
+    ("9", "nine"),
+    ("10", "ten"),
+];
+const LONGEST_NAME_WORDS: usize = 4;
+
+/// A branch named in a message, by word positions in the surface words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchMention {
+    pub branch_id: String,
+    pub start: usize,
+    pub end: usize,
+    pub confidence: f32,
+}
+
+/// A place name that looks like a branch ("the springfield branch") but is none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownBranch {
+    pub name: String,
+    /// Closest real branch ids, best first.
+    pub suggestions: Vec<String>,
+}
+
+pub struct BranchFinder {
+    /// Space-joined and concatenated forms of every name -> (branch id, confidence).
+    forms: HashMap<String, (String, f32)>,
+    speller: Speller,
+    names: Vec<(String, String)>,
+}
+
+impl BranchFinder {
+    pub fn new(branches: &[Branch]) -> Self {
+        let mut forms: HashMap<String, (String, f32)> = HashMap::new();
+        let mut insert = |form: Vec<String>, id: &str, confidence: f32| {
+            if form.is_empty() {
+                return;
+            }
+            let spaced = form.join(" ");
+            let joined = form.concat();
+            for key in [spaced, joined] {
+                let slot = forms.entry(key).or_insert((id.to_string(), confidence));
+                if slot.1 < confidence {
+                    *slot = (id.to_string(), confidence);
+                }
+            }
+        };
+        for branch in branches {
+            let mut names: Vec<&str> = vec![&branch.name];
+            names.extend(branch.aliases.iter().map(String::as_str));
+            let id_words = branch.id.replace('-', " ");
+            names.push(&id_words);
+            for name in names {
+                let words = normalise_words(name);
+                insert(words.clone(), &branch.id, 1.0);
+                let specific: Vec<String> = words
+                    .iter()
+                    .filter(|word| !GENERIC_WORDS.contains(&word.as_str()))
+                    .cloned()
+                    .collect();
+                let total_length: usize = specific.iter().map(String::len).sum();
+                if specific.len() < words.len() && total_length >= 4 {
+                    insert(specific, &branch.id, 0.9);
+                }
+            }
+        }
+        let mut form_counts: HashMap<String, u32> = HashMap::new();
+        for key in forms.keys() {
+            if !key.contains(' ') {
+                form_counts.insert(key.clone(), 1);
+            }
+        }
+        let names = branches
+            .iter()
+            .map(|branch| (branch.id.clone(), branch.name.clone()))
+            .collect();
+        BranchFinder {
+            forms,
+            speller: Speller::new(form_counts),
+            names,
+        }
+    }
+
+    /// Every branch named in `words` (lowercased surface words), longest match first, no overlaps.
+    pub fn find(&self, words: &[String]) -> Vec<BranchMention> {
+        let words: Vec<String> = words.iter().map(|word| number_word(word).to_string()).collect();
+        let mut mentions = Vec::new();
+        let mut start = 0;
+        while start < words.len() {
+            let mut found = None;
+            for length in (1..=LONGEST_NAME_WORDS.min(words.len() - start)).rev() {
+                let slice = &words[start..start + length];
+                if slice.iter().all(|word| GENERIC_WORDS.contains(&word.as_str())) {
+                    continue;
+                }
+                if let Some((id, confidence)) = self.lookup(slice) {
+                    found = Some(BranchMention {
+                        branch_id: id,
+                        start,
+                        end: start + length,
+                        confidence,
+                    });
+                    break;
+                }
+            }
+            match found {
+                Some(mention) => {
+                    start = mention.end;
+                    mentions.push(mention);
+                }
+                None => start += 1,
+            }
+        }
+        mentions
+    }
+
+    fn lookup(&self, slice: &[String]) -> Option<(String, f32)> {
+        let spaced = slice.join(" ");
+        if let Some((id, confidence)) = self.forms.get(&spaced) {
+            return Some((id.clone(), *confidence));
+        }
+        let joined = slice.concat();
+        if let Some((id, confidence)) = self.forms.get(&joined) {
+            return Some((id.clone(), confidence * 0.95));
+        }
+        // Typos only in names long enough that one slip cannot turn one real word into another.
+        if joined.len() >= 6 {
+            let corrected = self.speller.correct(&joined)?;
+            let (id, confidence) = self.forms.get(corrected)?;
+            return Some((id.clone(), confidence * 0.85));
+        }
+        None
+    }
+
+    /// A word used like a branch name ("springfield" in "the springfield branch") that matches none.
+    /// `is_known_word` says whether the knowledge base uses the word (a "tool library" is a service).
+    pub fn unknown(&self, words: &[String], is_known_word: impl Fn(&str) -> bool) -> Option<UnknownBranch> {
+        for (position, word) in words.iter().enumerate().skip(1) {
+            if !matches!(word.as_str(), "branch" | "library" | "location") {
+                continue;
+            }
+            let candidate = &words[position - 1];
+            let plausible = candidate.len() >= 3
+                && candidate.chars().all(char::is_alphabetic)
+                && !GENERIC_WORDS.contains(&candidate.as_str())
+                && !super::lexicon::is_stop_word(candidate)
+                && !NOT_PLACE_NAMES.contains(&candidate.as_str())
+                && !is_known_word(candidate);
+            if plausible {
+                return Some(UnknownBranch {
+                    name: candidate.clone(),
+                    suggestions: self.suggest(candidate, 3),
+                });
+            }
+        }
+        None
+    }
+
+    /// Real branch ids whose names look most like `name`.
+    pub fn suggest(&self, name: &str, limit: usize) -> Vec<String> {
+        let matcher = SkimMatcherV2::default().ignore_case();
+        let mut scored: Vec<(f64, &str)> = self
+            .names
+            .iter()
+            .map(|(id, branch_name)| {
+                let subsequence = matcher
+                    .fuzzy_match(branch_name, name)
+                    .map_or(0.0, |score| score as f64 / (name.len() as f64 * 20.0));
+                let similarity = strsim::jaro_winkler(&branch_name.to_lowercase(), name)
+                    .max(strsim::jaro_winkler(&id.replace('-', " "), name));
+                (similarity + subsequence.min(1.0), id.as_str())
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        scored.into_iter().take(limit).map(|(_, id)| id.to_string()).collect()
+    }
+}
+
+/// Words before "library" that describe a kind of library rather than a place.
+const NOT_PLACE_NAMES: &[&str] = &[
+    "main",
+    "local",
+    "nearest",
+    "closest",
+    "county",
+    "city",
+    "town",
+    "school",
+    "kids",
+    "childrens",
+    "digital",
+    "online",
+    "home",
+    "neighborhood",
+    "neighbourhood",
+    "favorite",
+    "favourite",
+    "other",
+    "new",
+    "old",
+    "big",
+    "small",
+    "little",
+    "whole",
+    "entire",
+    "every",
+    "each",
+    "same",
+    "different",
+    "usual",
+    "near",
+    "nearby",
+];
+
+fn number_word(word: &str) -> &str {
+    NUMBER_WORDS
+        .iter()
+        .find(|(digit, _)| *digit == word)
+        .map_or(word, |(_, spelled)| spelled)
+}
+
+fn normalise_words(name: &str) -> Vec<String> {
+    name.to_lowercase()
+        .replace(['\'', '\u{2019}'], "")
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| number_word(word).to_string())
+        .collect()
+}

@@ -1,0 +1,251 @@
+//! Event answers: what's on at a branch, on a day or in a range, by topic,
+//! and the next occurrence of a series, leaving out days a branch is closed.
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate, NaiveDateTime};
+
+use super::answer::{Answer, AnswerKind};
+use super::hours::{format_date, format_time};
+use super::text::TextPipeline;
+use crate::knowledge::{Event, Knowledge};
+
+/// How far ahead a topic question ("when is the next lego club") looks.
+const TOPIC_HORIZON_DAYS: u64 = 90;
+/// How far ahead a question with no day ("what's on at eastside") looks.
+const DEFAULT_HORIZON_DAYS: u64 = 7;
+/// At most this many occurrences are listed in one answer.
+const MAX_LISTED: usize = 8;
+
+/// Event titles, audiences and descriptions as terms, to match topics.
+pub struct EventIndex {
+    /// Per event: title terms (strong) and audience/description terms (weak).
+    entries: Vec<(Vec<String>, Vec<String>)>,
+    idf: HashMap<String, f32>,
+}
+
+pub struct EventRequest<'a> {
+    pub branch: Option<&'a str>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Query terms describing the topic; empty for "anything".
+    pub topic: &'a [String],
+    /// Whether the patron named the days (otherwise the range is a default horizon).
+    pub days_named: bool,
+}
+
+impl EventIndex {
+    pub fn build(knowledge: &Knowledge, pipeline: &TextPipeline) -> Self {
+        let terms_of = |text: &str| -> Vec<String> {
+            let mut terms: Vec<String> = pipeline
+                .words(text)
+                .into_iter()
+                .filter(|word| !word.stop)
+                .map(|word| word.term)
+                .collect();
+            terms.sort();
+            terms.dedup();
+            terms
+        };
+        let entries: Vec<(Vec<String>, Vec<String>)> = knowledge
+            .events
+            .iter()
+            .map(|event| {
+                let weak = format!(
+                    "{} {}",
+                    event.audience.as_deref().unwrap_or(""),
+                    event.description.as_deref().unwrap_or("")
+                );
+                (terms_of(&event.title), terms_of(&weak))
+            })
+            .collect();
+        let mut frequency: HashMap<String, u32> = HashMap::new();
+        for (title, _) in &entries {
+            for term in title {
+                *frequency.entry(term.clone()).or_default() += 1;
+            }
+        }
+        let count = entries.len().max(1) as f32;
+        let idf = frequency
+            .into_iter()
+            .map(|(term, df)| (term, (count / df as f32).ln() + 1.0))
+            .collect();
+        EventIndex { entries, idf }
+    }
+
+    /// How well `topic` names some event title: the share of the topic's terms found in the best title (0..1).
+    pub fn topic_strength(&self, topic: &[String], branch: Option<&str>, knowledge: &Knowledge) -> f32 {
+        if topic.is_empty() {
+            return 0.0;
+        }
+        self.entries
+            .iter()
+            .zip(&knowledge.events)
+            .filter(|(_, event)| branch.is_none() || event.branch.as_deref() == branch)
+            .map(|((title, _), _)| {
+                let found = topic.iter().filter(|term| title.contains(term)).count();
+                found as f32 / topic.len() as f32
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// How well one event matches the topic: title terms count fully, audience and description half.
+    fn relevance(&self, index: usize, topic: &[String]) -> f32 {
+        let (title, weak) = &self.entries[index];
+        topic
+            .iter()
+            .map(|term| {
+                let weight = self.idf.get(term).copied().unwrap_or(1.0);
+                if title.contains(term) {
+                    weight
+                } else if weak.contains(term) {
+                    weight * 0.4
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    }
+
+    pub fn answer(
+        &self,
+        knowledge: &Knowledge,
+        request: &EventRequest<'_>,
+        today: NaiveDate,
+        confidence: f32,
+    ) -> Answer {
+        let topical = !request.topic.is_empty();
+        let to = if request.days_named {
+            request.to
+        } else if topical {
+            request.from + Days::new(TOPIC_HORIZON_DAYS)
+        } else {
+            request.from + Days::new(DEFAULT_HORIZON_DAYS - 1)
+        };
+        let mut best_relevance = 0.0_f32;
+        let mut found: Vec<(NaiveDateTime, usize, f32)> = Vec::new();
+        for (index, event) in knowledge.events.iter().enumerate() {
+            if request.branch.is_some() && event.branch.as_deref() != request.branch {
+                continue;
+            }
+            let relevance = if topical {
+                self.relevance(index, request.topic)
+            } else {
+                1.0
+            };
+            if relevance <= 0.0 {
+                continue;
+            }
+            for occurrence in &event.occurrences {
+                let date = occurrence.date();
+                if date < request.from || date > to || !is_announced(knowledge, event, date) {
+                    continue;
+                }
+                best_relevance = best_relevance.max(relevance);
+                found.push((*occurrence, index, relevance));
+            }
+        }
+        // Keep only the events that match the topic about as well as the best one.
+        found.retain(|(_, _, relevance)| *relevance >= best_relevance * 0.6);
+        found.sort_by_key(|(start, index, _)| (*start, *index));
+        if topical && !request.days_named {
+            // "When is the next lego club": each series once, at its next occurrence, then more if room.
+            let mut seen = Vec::new();
+            let mut firsts = Vec::new();
+            let mut rest = Vec::new();
+            for item in found {
+                let title = &knowledge.events[item.1].title;
+                let key = (title.clone(), knowledge.events[item.1].branch.clone());
+                if seen.contains(&key) {
+                    rest.push(item);
+                } else {
+                    seen.push(key);
+                    firsts.push(item);
+                }
+            }
+            firsts.extend(rest);
+            firsts.truncate(MAX_LISTED);
+            firsts.sort_by_key(|(start, index, _)| (*start, *index));
+            found = firsts;
+        }
+        let where_name = match request.branch.and_then(|id| knowledge.branch(id)) {
+            Some(branch) => format!("at {}", branch.name),
+            None => "across the library".to_string(),
+        };
+        let target = request.branch.map_or_else(|| "all".to_string(), str::to_owned);
+        let shown_to = if topical && !request.days_named {
+            found.last().map_or(to, |(start, _, _)| start.date())
+        } else {
+            to
+        };
+        let text = if found.is_empty() {
+            format!(
+                "I don't see {} {where_name} between {} and {}.",
+                if topical { "a matching event" } else { "any events" },
+                request.from.format("%B %-d"),
+                to.format("%B %-d")
+            )
+        } else {
+            let more = found.len().saturating_sub(MAX_LISTED);
+            let lines: Vec<String> = found
+                .iter()
+                .take(MAX_LISTED)
+                .map(|(start, index, _)| {
+                    describe_occurrence(
+                        knowledge,
+                        &knowledge.events[*index],
+                        *start,
+                        today,
+                        request.branch.is_none(),
+                    )
+                })
+                .collect();
+            let mut text = format!("Events {where_name}:\n{}", lines.join("\n"));
+            if more > 0 {
+                text.push_str(&format!("\n...and {more} more."));
+            }
+            text
+        };
+        let mut answer = Answer::new(AnswerKind::Events, Some(target), confidence, text);
+        answer.from = Some(request.from);
+        answer.to = Some(shown_to.max(request.from));
+        answer
+    }
+}
+
+/// An occurrence is announced unless its branch is closed that day.
+pub fn is_announced(knowledge: &Knowledge, event: &Event, date: NaiveDate) -> bool {
+    match event.branch.as_deref().and_then(|id| knowledge.branch(id)) {
+        Some(branch) => !knowledge.hours_on(branch, date).0.is_closed(),
+        None => true,
+    }
+}
+
+fn describe_occurrence(
+    knowledge: &Knowledge,
+    event: &Event,
+    start: NaiveDateTime,
+    today: NaiveDate,
+    with_branch: bool,
+) -> String {
+    let when = if event.all_day {
+        format_date(start.date(), today)
+    } else {
+        let mut time = format_time(start.time());
+        if let Some(duration) = event.duration {
+            time = format!("{time} to {}", format_time((start + duration).time()));
+        }
+        format!("{}, {time}", format_date(start.date(), today))
+    };
+    let mut line = format!("- {}: {}", event.title, when.trim_start_matches("on "));
+    if with_branch && let Some(branch) = event.branch.as_deref().and_then(|id| knowledge.branch(id)) {
+        line.push_str(&format!(" at {}", branch.name));
+    }
+    if let Some(audience) = &event.audience {
+        line.push_str(&format!(" ({audience})"));
+    }
+    if let Some(link) = &event.link {
+        line.push_str(&format!(" {link}"));
+    }
+    line
+}

@@ -1,0 +1,856 @@
+//! The answer engine: a question, the chat's branch and the time in; an `Answer` out.
+//!
+//! Pure: no IO, no clock of its own, no platform types. Everything it needs is
+//! built once per knowledge snapshot in `Engine::new` so answering is cheap.
+
+pub mod answer;
+mod branches;
+pub mod dates;
+mod events;
+mod faq;
+pub mod hours;
+mod lexicon;
+mod spelling;
+mod text;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use answer::{Answer, AnswerKind, Guess};
+use branches::{BranchFinder, BranchMention};
+use dates::{NamedDay, When};
+pub use events::is_announced;
+use events::{EventIndex, EventRequest};
+use faq::{FaqIndex, FaqMatch, QueryTerm};
+use hours::HoursRequest;
+use spelling::Speller;
+use text::{TextPipeline, Word};
+
+use crate::knowledge::Knowledge;
+
+/// Tunables an admin may set in `config.toml`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineConfig {
+    /// Below this confidence the engine hands the question to staff instead of answering.
+    pub escalate_below: f32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { escalate_below: 0.5 }
+    }
+}
+
+/// One question to answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    pub text: &'a str,
+    /// The chat's branch: a branch channel or group, or the patron's home branch.
+    pub branch: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// Everything precomputed from one knowledge snapshot.
+pub struct Engine {
+    knowledge: Arc<Knowledge>,
+    pipeline: TextPipeline,
+    faq: FaqIndex,
+    events: EventIndex,
+    branches: BranchFinder,
+    speller: Speller,
+    named_days: Vec<NamedDay>,
+    /// Every service any branch lists, as terms, with its display text.
+    services: Vec<(Vec<String>, String)>,
+    config: EngineConfig,
+}
+
+/// What the message's wording signals, independent of any knowledge.
+#[derive(Debug, Default)]
+struct Cues {
+    hours: bool,
+    branch_info: bool,
+    events: bool,
+    all_branches: bool,
+    next: bool,
+    needs_person: bool,
+}
+
+impl Engine {
+    pub fn new(knowledge: Arc<Knowledge>, config: EngineConfig) -> Self {
+        let pipeline = TextPipeline::new(&knowledge.library.synonyms);
+        let faq = FaqIndex::build(&knowledge, &pipeline);
+        let events = EventIndex::build(&knowledge, &pipeline);
+        let branches = BranchFinder::new(&knowledge.branches);
+        let speller = Speller::new(vocabulary(&knowledge, &pipeline));
+        let mut named_days: Vec<NamedDay> = Vec::new();
+        for exception in knowledge
+            .library
+            .exceptions
+            .iter()
+            .chain(knowledge.branches.iter().flat_map(|branch| branch.exceptions.iter()))
+        {
+            if let (Some(reason), true) = (&exception.reason, exception.from == exception.to) {
+                named_days.push(NamedDay {
+                    name: reason.clone(),
+                    date: exception.from,
+                });
+            }
+        }
+        let mut services: Vec<(Vec<String>, String)> = Vec::new();
+        for branch in &knowledge.branches {
+            for service in &branch.services {
+                let terms = content_terms(&pipeline.words(service));
+                if !terms.is_empty() && !services.iter().any(|(known, _)| *known == terms) {
+                    services.push((terms, service.clone()));
+                }
+            }
+        }
+        Engine {
+            knowledge,
+            pipeline,
+            faq,
+            events,
+            branches,
+            speller,
+            named_days,
+            services,
+            config,
+        }
+    }
+
+    pub fn knowledge(&self) -> &Arc<Knowledge> {
+        &self.knowledge
+    }
+
+    pub fn config(&self) -> EngineConfig {
+        self.config
+    }
+
+    pub fn answer(&self, question: &Question<'_>) -> Answer {
+        let knowledge = &*self.knowledge;
+        let now = question.now.with_timezone(&knowledge.library.timezone).naive_local();
+        let today = now.date();
+        let surface = self.pipeline.surface_words(question.text);
+        if surface.is_empty() {
+            return help_answer(knowledge, 0.6);
+        }
+        if let Some(answer) = smalltalk(&surface, knowledge) {
+            return answer;
+        }
+        let mentions: Vec<BranchMention> = self.branches.find(&surface);
+        let named_branch = mentions.first().map(|mention| mention.branch_id.as_str());
+        let chat_branch = question.branch.filter(|id| knowledge.branch(id).is_some());
+        let branch = named_branch.or(chat_branch);
+        let remaining: Vec<String> = surface
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| {
+                !mentions
+                    .iter()
+                    .any(|mention| mention.start <= *position && *position < mention.end)
+            })
+            .map(|(_, word)| word.clone())
+            .collect();
+        let when_mention = dates::find_when(question.text, today, &self.named_days);
+        let (when, time) = match when_mention {
+            Some(mention) => (Some(mention.when), mention.time),
+            None => (None, None),
+        };
+        let cues = Cues::detect(&remaining);
+        let words = self.pipeline.words(&remaining.join(" "));
+        let query = self.query_terms(&words);
+        let topic: Vec<QueryTerm> = query
+            .iter()
+            .filter(|term| !is_context_term(&term.term))
+            .cloned()
+            .collect();
+        let faq_matches = self.faq.search(&query, 3);
+        let topic_matches = if topic.is_empty() {
+            Vec::new()
+        } else {
+            self.faq.search(&topic, 3)
+        };
+        let strong_topic_faq = topic_matches
+            .first()
+            .is_some_and(|top| top.coverage >= 0.7 && top.recall >= 0.5);
+        let unknown_branch = if named_branch.is_none() {
+            self.branches.unknown(&surface, |word| self.speller.knows(word))
+        } else {
+            None
+        };
+        let branch_confidence = mentions.first().map_or(0.9, |mention| mention.confidence);
+
+        // Opening hours.
+        if cues.hours && !strong_topic_faq {
+            if cues.all_branches && named_branch.is_none() {
+                let date = day_of(&when, today);
+                return hours::all_branches_hours(knowledge, date, today, 0.9);
+            }
+            if let Some(unknown) = unknown_branch {
+                return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
+            }
+            let Some(branch_id) = branch else {
+                return clarify_branch(
+                    knowledge,
+                    "Which branch do you mean? Tell me its name and I'll look up its hours.",
+                );
+            };
+            let branch = knowledge
+                .branch(branch_id)
+                .expect("branch ids come from the knowledge base");
+            let request = HoursRequest { when, time, now };
+            return hours::branch_hours(knowledge, branch, &request, 0.95 * branch_confidence);
+        }
+
+        // Address, phone, directions, services of one branch.
+        let service = self.service_asked(&query);
+        if let Some(branch_id) = branch
+            && (cues.branch_info || (service.is_some() && surface.iter().any(|word| word == "have" || word == "offer")))
+            && !strong_topic_faq
+            && (named_branch.is_some() || cues.branch_info)
+        {
+            let branch = knowledge
+                .branch(branch_id)
+                .expect("branch ids come from the knowledge base");
+            return branch_answer(branch, service.as_deref(), 0.9 * branch_confidence);
+        }
+
+        // Events.
+        let topic_terms: Vec<String> = topic
+            .iter()
+            .map(|term| term.term.clone())
+            .filter(|term| !is_event_word(term))
+            .collect();
+        let event_topic = self.events.topic_strength(&topic_terms, None, knowledge);
+        let faq_strength = faq_matches.first().map_or(0.0, |top| top.score);
+        let eventish = cues.events || event_topic >= 0.5;
+        let scheduled = when.is_some() || named_branch.is_some() || cues.next;
+        if eventish && (scheduled || event_topic > faq_strength.max(0.3) + 0.1 || (cues.events && faq_strength < 0.45))
+        {
+            let (from, to, days_named) = match &when {
+                Some(When::Day { date, .. }) => (*date, *date, true),
+                Some(When::Weekday { next, .. }) => (*next, *next, true),
+                Some(When::Range { from, to }) => (*from, *to, true),
+                Some(When::Now) | None => (today, today, false),
+            };
+            let event_branch = branch;
+            if event_branch.is_none() && topic_terms.is_empty() {
+                if let Some(unknown) = unknown_branch {
+                    return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
+                }
+                return clarify_branch(
+                    knowledge,
+                    "Which branch would you like events for? Tell me its name, or ask about a topic (storytime, book club, ...).",
+                );
+            }
+            let request = EventRequest {
+                branch: event_branch,
+                from,
+                to,
+                topic: &topic_terms,
+                days_named,
+            };
+            return self.events.answer(knowledge, &request, today, 0.9);
+        }
+
+        // Unknown branch named in a question that needs one.
+        if let Some(unknown) = unknown_branch
+            && (cues.branch_info || cues.events)
+        {
+            return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
+        }
+
+        self.faq_answer(&faq_matches, &query, branch, &cues)
+    }
+
+    fn faq_answer(&self, matches: &[FaqMatch], query: &[QueryTerm], branch: Option<&str>, cues: &Cues) -> Answer {
+        let knowledge = &*self.knowledge;
+        let Some(top) = matches.first() else {
+            return escalate(knowledge, branch, None);
+        };
+        let second = matches.get(1).map_or(0.0, |second| second.score);
+        let margin = if top.score > 0.0 {
+            (top.score - second) / top.score
+        } else {
+            0.0
+        };
+        let mut confidence = (top.score * 0.7 + top.coverage * 0.15 + margin * 0.3).min(1.0);
+        if query.len() <= 1 {
+            confidence *= 0.85;
+        }
+        if cues.needs_person {
+            confidence *= 0.5;
+        }
+        if let (Some(only), Some(current)) = (&top.only_branch, branch)
+            && only != current
+        {
+            confidence *= 0.8;
+        }
+        let guess = Guess {
+            kind: AnswerKind::Faq,
+            target: Some(top.id.clone()),
+            confidence,
+        };
+        if confidence < self.config.escalate_below {
+            return escalate(knowledge, branch, Some(guess));
+        }
+        let faq_branch = top.only_branch.as_deref().or(branch);
+        let Some(faq) = knowledge.faq(&top.id, faq_branch) else {
+            return escalate(knowledge, branch, Some(guess));
+        };
+        Answer::new(AnswerKind::Faq, Some(faq.id.clone()), confidence, faq.answer.clone())
+    }
+
+    /// Query terms with typos corrected against the knowledge base's vocabulary.
+    fn query_terms(&self, words: &[Word]) -> Vec<QueryTerm> {
+        let mut terms: Vec<QueryTerm> = Vec::new();
+        for word in words.iter().filter(|word| !word.stop && !is_calendar_word(&word.text)) {
+            let (term, trust) =
+                if self.faq.idf(&word.term).is_some() || self.speller.knows(&word.text) || word.text.contains(' ') {
+                    (word.term.clone(), 1.0)
+                } else {
+                    match self.speller.correct(&word.text) {
+                        Some(corrected) => (self.pipeline.term(corrected), 0.8),
+                        None => (word.term.clone(), 1.0),
+                    }
+                };
+            if lexicon::is_stop_word(&term) {
+                continue;
+            }
+            if !terms.iter().any(|existing| existing.term == term) {
+                terms.push(QueryTerm { term, trust });
+            }
+        }
+        terms
+    }
+
+    /// A service some branch lists, when the question names it ("study rooms").
+    fn service_asked(&self, query: &[QueryTerm]) -> Option<String> {
+        self.services
+            .iter()
+            .filter(|(terms, _)| {
+                terms
+                    .iter()
+                    .all(|term| query.iter().any(|query_term| &query_term.term == term))
+            })
+            .max_by_key(|(terms, _)| terms.len())
+            .map(|(_, display)| display.clone())
+    }
+
+    fn unknown_branch_answer(&self, name: &str, suggestions: &[String]) -> Answer {
+        let knowledge = &*self.knowledge;
+        let names: Vec<String> = suggestions
+            .iter()
+            .filter_map(|id| knowledge.branch(id))
+            .map(|branch| branch.name.clone())
+            .collect();
+        let text = format!(
+            "I don't know a branch called \"{name}\". Did you mean {}? {} has {} branches; tell me which one.",
+            names.join(", or "),
+            knowledge.library.name,
+            knowledge.branches.len()
+        );
+        let mut answer = Answer::new(AnswerKind::Clarify, Some("branch".to_string()), 0.8, text);
+        answer.guess = suggestions.first().map(|id| Guess {
+            kind: AnswerKind::Clarify,
+            target: Some(id.clone()),
+            confidence: 0.5,
+        });
+        answer
+    }
+}
+
+impl Cues {
+    fn detect(words: &[String]) -> Cues {
+        let has = |word: &str| words.iter().any(|candidate| candidate == word);
+        let has_pair = |first: &str, second: &str| words.windows(2).any(|pair| pair[0] == first && pair[1] == second);
+        let hours = [
+            "hours", "hour", "open", "opens", "opened", "opening", "close", "closes", "closing", "closed", "schedule",
+        ]
+        .iter()
+        .any(|word| has(word))
+            || has_pair("what", "time")
+            || has_pair("how", "late")
+            || has_pair("how", "early");
+        let branch_info = [
+            "address",
+            "located",
+            "location",
+            "directions",
+            "phone",
+            "email",
+            "contact",
+            "map",
+            "located",
+        ]
+        .iter()
+        .any(|word| has(word))
+            || has_pair("where", "is")
+            || has_pair("where", "are")
+            || has_pair("get", "to")
+            || has_pair("get", "there")
+            || has_pair("how", "far")
+            || (has("number") && (has("phone") || has("call") || has("number")) && !has("card"));
+        let events = [
+            "event",
+            "events",
+            "happening",
+            "happenings",
+            "program",
+            "programs",
+            "programming",
+            "activities",
+            "activity",
+            "calendar",
+            "class",
+            "classes",
+            "workshop",
+            "workshops",
+            "storytime",
+            "storytimes",
+            "club",
+            "clubs",
+            "celebration",
+            "festival",
+            "concert",
+            "party",
+        ]
+        .iter()
+        .any(|word| has(word))
+            || has_pair("going", "on")
+            || (has_pair("what", "is") && has("on") && !has("card"))
+            || has_pair("anything", "for")
+            || has_pair("things", "to");
+        let all_branches = ["branches", "libraries", "locations"].iter().any(|word| has(word))
+            && ["which", "what", "any", "all", "list"].iter().any(|word| has(word));
+        let next = has("next") || has("upcoming") || has_pair("coming", "up");
+        let needs_person = NEEDS_PERSON.iter().any(|phrase| {
+            let phrase_words: Vec<&str> = phrase.split(' ').collect();
+            words.windows(phrase_words.len()).any(|window| {
+                window
+                    .iter()
+                    .zip(&phrase_words)
+                    .all(|(word, expected)| word == expected)
+            })
+        });
+        Cues {
+            hours,
+            branch_info,
+            events,
+            all_branches,
+            next,
+            needs_person,
+        }
+    }
+}
+
+/// Requests a reference librarian, not an FAQ, should handle: advice, disputes, incidents, people.
+const NEEDS_PERSON: &[&str] = &[
+    "recommend some",
+    "recommend a good",
+    "recommend me",
+    "recommendation",
+    "recommendations",
+    "what should i read",
+    "books like",
+    "what is it called",
+    "whats it called",
+    "name of the book",
+    "cant remember the title",
+    "can not remember the title",
+    "lawyer",
+    "sue",
+    "suing",
+    "legal advice",
+    "landlord",
+    "allergy",
+    "allergic",
+    "medical",
+    "diagnosis",
+    "charged twice",
+    "double charged",
+    "money back",
+    "refund",
+    "footage",
+    "security camera",
+    "camera footage",
+    "police report",
+    "still the",
+    "where did she go",
+    "where did he go",
+    "on the shelf right now",
+    "speaks",
+    "architect",
+    "dewey number",
+    "call number",
+];
+
+fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
+    const GREETINGS: &[&str] = &[
+        "hi",
+        "hello",
+        "hey",
+        "heya",
+        "hiya",
+        "howdy",
+        "greetings",
+        "morning",
+        "afternoon",
+        "evening",
+        "good",
+        "there",
+        "yo",
+        "sup",
+        "hola",
+        "bonjour",
+        "all",
+        "everyone",
+        "folks",
+        "team",
+        "friends",
+        "bot",
+    ];
+    const THANKS: &[&str] = &[
+        "thanks",
+        "thank",
+        "appreciate",
+        "appreciated",
+        "cheers",
+        "great",
+        "awesome",
+        "perfect",
+        "helpful",
+        "helps",
+        "helped",
+        "cool",
+        "nice",
+        "ok",
+        "okay",
+        "bye",
+        "goodbye",
+        "wonderful",
+        "amazing",
+        "excellent",
+        "brilliant",
+        "got",
+        "it",
+        "so",
+        "much",
+        "you",
+        "that",
+        "this",
+        "very",
+        "a",
+        "lot",
+        "really",
+        "was",
+        "is",
+        "the",
+        "info",
+        "information",
+        "again",
+        "kindly",
+        "have",
+        "day",
+        "have",
+        "see",
+        "later",
+        "ya",
+    ];
+    let text = words.join(" ");
+    const HELP_PHRASES: &[&str] = &[
+        "what can you do",
+        "what do you do",
+        "what can i ask",
+        "what are you",
+        "who are you",
+        "are you a bot",
+        "are you a robot",
+        "are you human",
+        "are you a person",
+        "how does this work",
+        "how do you work",
+        "what can you help",
+        "help me",
+        "help",
+        "commands",
+        "menu",
+        "options",
+    ];
+    if words.len() <= 8
+        && HELP_PHRASES.iter().any(|phrase| {
+            text == *phrase
+                || text.starts_with(&format!("{phrase} "))
+                || text.ends_with(&format!(" {phrase}"))
+                || text.contains(&format!(" {phrase} "))
+        })
+        && !words.iter().any(|word| word == "with" || word == "find")
+    {
+        return Some(help_answer(knowledge, 0.9));
+    }
+    let thanked = words.iter().any(|word| {
+        matches!(
+            word.as_str(),
+            "thanks" | "thank" | "appreciate" | "appreciated" | "cheers"
+        )
+    });
+    let greeted = words.iter().any(|word| {
+        matches!(
+            word.as_str(),
+            "hi" | "hello" | "hey" | "heya" | "hiya" | "howdy" | "greetings" | "yo" | "sup" | "hola"
+        )
+    }) || text == "good morning"
+        || text == "good afternoon"
+        || text == "good evening";
+    let only_pleasantries = words
+        .iter()
+        .all(|word| GREETINGS.contains(&word.as_str()) || THANKS.contains(&word.as_str()));
+    if !only_pleasantries {
+        return None;
+    }
+    if thanked || words.iter().any(|word| matches!(word.as_str(), "bye" | "goodbye")) {
+        return Some(Answer::new(
+            AnswerKind::Smalltalk,
+            Some("thanks".into()),
+            0.95,
+            "You're welcome! Ask me anytime about hours, events, or how things work at the library.",
+        ));
+    }
+    if greeted {
+        let text = format!(
+            "Hi! I'm the {} reference desk. Ask me about branch hours, events, or how to do things like renew books or get a card.",
+            knowledge.library.name
+        );
+        return Some(Answer::new(AnswerKind::Smalltalk, Some("greeting".into()), 0.95, text));
+    }
+    None
+}
+
+fn help_answer(knowledge: &Knowledge, confidence: f32) -> Answer {
+    let text = format!(
+        "I answer questions about {}: opening hours and holiday closures (\"is Eastside open on Sunday?\"), events (\"storytime this week?\"), branch addresses and services, and how things work (renewing, holds, cards, printing). If I'm not sure, I pass your question to library staff.",
+        knowledge.library.name
+    );
+    Answer::new(AnswerKind::Smalltalk, Some("help".into()), confidence, text)
+}
+
+fn clarify_branch(knowledge: &Knowledge, question: &str) -> Answer {
+    let examples: Vec<&str> = knowledge
+        .branches
+        .iter()
+        .take(4)
+        .map(|branch| branch.name.as_str())
+        .collect();
+    let text = format!("{question} For example: {}.", examples.join(", "));
+    Answer::new(AnswerKind::Clarify, Some("branch".into()), 0.9, text)
+}
+
+fn escalate(knowledge: &Knowledge, branch: Option<&str>, guess: Option<Guess>) -> Answer {
+    let staff = branch.and_then(|id| knowledge.branch(id)).map_or_else(
+        || "library staff".to_string(),
+        |branch| format!("{} staff", branch.name),
+    );
+    let text =
+        format!("I'm not sure about that one, so I'm passing your question to {staff}. A person will reply here.");
+    let mut answer = Answer::new(
+        AnswerKind::Escalate,
+        None,
+        guess.as_ref().map_or(0.0, |guess| guess.confidence),
+        text,
+    );
+    answer.guess = guess;
+    answer
+}
+
+fn branch_answer(branch: &crate::knowledge::Branch, service: Option<&str>, confidence: f32) -> Answer {
+    let mut lines = Vec::new();
+    if let Some(service) = service {
+        let has = branch
+            .services
+            .iter()
+            .any(|offered| offered.eq_ignore_ascii_case(service));
+        lines.push(if has {
+            format!("Yes, {} has {service}.", branch.name)
+        } else {
+            format!("{} doesn't list {service} among its services.", branch.name)
+        });
+    }
+    lines.push(format!("{}: {}", branch.name, branch.address));
+    lines.push(format!("Phone: {}", branch.phone));
+    if let Some(email) = &branch.email {
+        lines.push(format!("Email: {email}"));
+    }
+    if !branch.services.is_empty() {
+        lines.push(format!("Services: {}", branch.services.join(", ")));
+    }
+    if let Some(notes) = &branch.notes {
+        lines.push(notes.clone());
+    }
+    Answer::new(
+        AnswerKind::Branch,
+        Some(branch.id.clone()),
+        confidence,
+        lines.join("\n"),
+    )
+}
+
+fn day_of(when: &Option<When>, today: NaiveDate) -> NaiveDate {
+    match when {
+        Some(When::Day { date, .. }) => *date,
+        Some(When::Weekday { next, .. }) => *next,
+        Some(When::Range { from, .. }) => *from,
+        Some(When::Now) | None => today,
+    }
+}
+
+fn content_terms(words: &[Word]) -> Vec<String> {
+    let mut terms: Vec<String> = words
+        .iter()
+        .filter(|word| !word.stop)
+        .map(|word| word.term.clone())
+        .collect();
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+/// Terms that set the context of a question (the library, opening, lateness) rather than its topic.
+fn is_context_term(term: &str) -> bool {
+    matches!(
+        term,
+        "hours"
+            | "librari"
+            | "branch"
+            | "late"
+            | "earli"
+            | "earl"
+            | "address"
+            | "locat"
+            | "direct"
+            | "phone"
+            | "number"
+            | "call"
+            | "email"
+            | "contact"
+            | "time"
+            | "get"
+    )
+}
+
+fn is_event_word(term: &str) -> bool {
+    matches!(
+        term,
+        "event" | "happen" | "on" | "class" | "club" | "go" | "anyth" | "week" | "weekend" | "next" | "upcom" | "come"
+    )
+}
+
+fn is_calendar_word(word: &str) -> bool {
+    const CALENDAR: &[&str] = &[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mondays",
+        "tuesdays",
+        "wednesdays",
+        "thursdays",
+        "fridays",
+        "saturdays",
+        "sundays",
+        "tomorrow",
+        "tonight",
+        "today",
+        "yesterday",
+        "weekend",
+        "weekends",
+        "week",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "pm",
+        "am",
+        "noon",
+        "midnight",
+    ];
+    CALENDAR.contains(&word) || word.chars().all(|character| character.is_ascii_digit()) || is_ordinal(word)
+}
+
+fn is_ordinal(word: &str) -> bool {
+    let digits = word.trim_end_matches(|character: char| character.is_ascii_alphabetic());
+    !digits.is_empty()
+        && digits.len() < word.len()
+        && digits.chars().all(|character| character.is_ascii_digit())
+        && matches!(&word[digits.len()..], "st" | "nd" | "rd" | "th")
+}
+
+/// Words the knowledge base uses, with counts, for typo correction.
+fn vocabulary(knowledge: &Knowledge, pipeline: &TextPipeline) -> HashMap<String, u32> {
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    let mut add = |text: &str| {
+        for word in pipeline.surface_words(text) {
+            *counts.entry(word).or_default() += 1;
+        }
+    };
+    for faq in knowledge
+        .faqs
+        .iter()
+        .chain(knowledge.branches.iter().flat_map(|branch| branch.faqs.iter()))
+    {
+        add(&faq.question);
+        for variant in &faq.variants {
+            add(variant);
+        }
+        add(&faq.answer);
+        for tag in &faq.tags {
+            add(tag);
+        }
+    }
+    for branch in &knowledge.branches {
+        add(&branch.name);
+        for alias in &branch.aliases {
+            add(alias);
+        }
+        for service in &branch.services {
+            add(service);
+        }
+    }
+    for event in &knowledge.events {
+        add(&event.title);
+    }
+    for (concept, words) in lexicon::CONCEPTS {
+        add(concept);
+        for word in *words {
+            add(word);
+        }
+    }
+    counts
+}

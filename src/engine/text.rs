@@ -1,0 +1,256 @@
+//! Turning chat text into comparable terms: normalisation, chat shorthand,
+//! phrase rewriting, stemming and the domain lexicon.
+//!
+//! The same pipeline runs over knowledge text at index time and over patron
+//! messages at question time, so both sides land on the same terms.
+
+use std::collections::HashMap;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use super::lexicon;
+
+/// Longest message prefix the engine reads; longer messages are cut, not rejected.
+pub const MAX_QUESTION_CHARS: usize = 1_000;
+
+/// A word of the message after normalisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// Lowercased surface form after shorthand expansion ("rn" -> "right", "now").
+    pub text: String,
+    /// The canonical term used for matching: a lexicon concept or a stem.
+    pub term: String,
+    /// Whether this is a stop word (kept for phrase and name matching, not scored).
+    pub stop: bool,
+}
+
+/// Patron words and the library's words that replace them.
+type Rewrite = (Vec<String>, Vec<String>);
+
+/// Shared, immutable text machinery (stemmer, lexicon tables).
+pub struct TextPipeline {
+    stemmer: Stemmer,
+    concepts: HashMap<&'static str, &'static str>,
+    phrases: HashMap<&'static str, Vec<(Vec<&'static str>, &'static str)>>,
+    /// The library's own `[synonyms]`: patron wording -> the library's wording.
+    rewrites: HashMap<String, Vec<Rewrite>>,
+}
+
+impl TextPipeline {
+    /// `synonyms` are the library's `[synonyms]`: a canonical phrase and the phrases patrons use for it.
+    pub fn new(synonyms: &[(String, Vec<String>)]) -> Self {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let mut concepts = HashMap::new();
+        for (concept, words) in lexicon::CONCEPTS {
+            for word in *words {
+                concepts.insert(*word, *concept);
+            }
+        }
+        let mut phrases: HashMap<&'static str, Vec<(Vec<&'static str>, &'static str)>> = HashMap::new();
+        for (phrase, replacement) in lexicon::PHRASES {
+            let words: Vec<&'static str> = phrase.split(' ').collect();
+            phrases.entry(words[0]).or_default().push((words, *replacement));
+        }
+        for candidates in phrases.values_mut() {
+            candidates.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
+        }
+        let mut rewrites: HashMap<String, Vec<Rewrite>> = HashMap::new();
+        for (canonical, patron_phrases) in synonyms {
+            let canonical_words: Vec<String> = split_raw(canonical);
+            for phrase in patron_phrases {
+                let words = split_raw(phrase);
+                if words.is_empty() || words == canonical_words {
+                    continue;
+                }
+                rewrites
+                    .entry(words[0].clone())
+                    .or_default()
+                    .push((words, canonical_words.clone()));
+            }
+        }
+        for candidates in rewrites.values_mut() {
+            candidates.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
+        }
+        TextPipeline {
+            stemmer,
+            concepts,
+            phrases,
+            rewrites,
+        }
+    }
+
+    /// Lowercased surface words with contractions and chat shorthand expanded.
+    pub fn surface_words(&self, text: &str) -> Vec<String> {
+        let text = truncate(text, MAX_QUESTION_CHARS);
+        let mut expanded = Vec::new();
+        for raw in split_raw(&text) {
+            match lexicon::shorthand(&raw) {
+                Some("") => {}
+                Some(expansion) => expanded.extend(expansion.split(' ').map(str::to_owned)),
+                None => expanded.push(raw),
+            }
+        }
+        if self.rewrites.is_empty() {
+            return expanded;
+        }
+        let mut words = Vec::with_capacity(expanded.len());
+        let mut index = 0;
+        while index < expanded.len() {
+            let rewrite = self.rewrites.get(&expanded[index]).and_then(|candidates| {
+                candidates
+                    .iter()
+                    .find(|(phrase, _)| expanded[index..].starts_with(phrase))
+            });
+            match rewrite {
+                Some((phrase, canonical)) => {
+                    words.extend(canonical.iter().cloned());
+                    index += phrase.len();
+                }
+                None => {
+                    words.push(expanded[index].clone());
+                    index += 1;
+                }
+            }
+        }
+        words
+    }
+
+    /// The full pipeline: surface words, phrase rewriting, stemming and concepts.
+    pub fn words(&self, text: &str) -> Vec<Word> {
+        let surface = self.surface_words(text);
+        let mut words = Vec::with_capacity(surface.len());
+        let mut index = 0;
+        while index < surface.len() {
+            if let Some((length, replacement)) = self.phrase_at(&surface, index) {
+                for term in replacement.split(' ') {
+                    words.push(Word {
+                        text: surface[index..index + length].join(" "),
+                        term: term.to_string(),
+                        stop: false,
+                    });
+                }
+                index += length;
+                continue;
+            }
+            let text = &surface[index];
+            let stop = lexicon::is_stop_word(text);
+            words.push(Word {
+                text: text.clone(),
+                term: self.term(text),
+                stop,
+            });
+            index += 1;
+        }
+        words
+    }
+
+    /// The canonical term of one lowercased word.
+    pub fn term(&self, word: &str) -> String {
+        if let Some(concept) = self.concepts.get(word) {
+            return (*concept).to_string();
+        }
+        let stem = self.stemmer.stem(word);
+        match self.concepts.get(stem.as_ref()) {
+            Some(concept) => (*concept).to_string(),
+            None => stem.into_owned(),
+        }
+    }
+
+    fn phrase_at(&self, words: &[String], index: usize) -> Option<(usize, &'static str)> {
+        let candidates = self.phrases.get(words[index].as_str())?;
+        candidates.iter().find_map(|(phrase, replacement)| {
+            let end = index + phrase.len();
+            let matches = end <= words.len()
+                && phrase
+                    .iter()
+                    .zip(&words[index..end])
+                    .all(|(expected, word)| expected == word);
+            matches.then_some((phrase.len(), *replacement))
+        })
+    }
+}
+
+/// Cuts `text` to at most `max_chars` characters on a char boundary.
+pub fn truncate(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => std::borrow::Cow::Borrowed(&text[..end]),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// Lowercase words of letters and digits. Apostrophes are folded ("new year's" -> "new years"),
+/// short hyphenated pieces joined ("e-book" -> "ebook", "wi-fi" -> "wifi"), others split.
+fn split_raw(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut pieces: Vec<String> = Vec::new();
+    let flush_piece = |current: &mut String, pieces: &mut Vec<String>| {
+        if !current.is_empty() {
+            pieces.push(std::mem::take(current));
+        }
+    };
+    let flush_word = |pieces: &mut Vec<String>, words: &mut Vec<String>| {
+        if pieces.is_empty() {
+            return;
+        }
+        if pieces.len() > 1 && pieces.iter().any(|piece| piece.chars().count() <= 2) {
+            words.push(pieces.concat());
+        } else {
+            words.append(pieces);
+        }
+        pieces.clear();
+    };
+    let mut chars = text.chars().peekable();
+    while let Some(character) = chars.next() {
+        if character.is_alphanumeric() {
+            current.extend(character.to_lowercase());
+        } else if matches!(character, '\'' | '\u{2019}') && !current.is_empty() {
+            // An apostrophe inside a word: "year's" -> "years", "don't" -> "dont".
+        } else if character == '-' && !current.is_empty() && chars.peek().is_some_and(|next| next.is_alphanumeric()) {
+            flush_piece(&mut current, &mut pieces);
+        } else {
+            flush_piece(&mut current, &mut pieces);
+            flush_word(&mut pieces, &mut words);
+        }
+    }
+    flush_piece(&mut current, &mut pieces);
+    flush_word(&mut pieces, &mut words);
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_folds_punctuation() {
+        assert_eq!(split_raw("What's the Wi-Fi pw?"), vec!["whats", "the", "wifi", "pw"]);
+        assert_eq!(split_raw("drive-up window"), vec!["drive", "up", "window"]);
+        assert_eq!(split_raw("e-books!!"), vec!["ebooks"]);
+    }
+
+    #[test]
+    fn expands_shorthand() {
+        let pipeline = TextPipeline::new(&[]);
+        assert_eq!(
+            pipeline.surface_words("dont have it rn"),
+            vec!["do", "not", "have", "it", "right", "now"]
+        );
+    }
+
+    #[test]
+    fn applies_library_synonyms() {
+        let synonyms = vec![("e-book".to_string(), vec!["kindle book".to_string()])];
+        let pipeline = TextPipeline::new(&synonyms);
+        assert_eq!(
+            pipeline.surface_words("a kindle book please"),
+            vec!["a", "ebook", "please"]
+        );
+    }
+
+    #[test]
+    fn truncates_on_char_boundary() {
+        let long = "é".repeat(2_000);
+        assert_eq!(truncate(&long, 10).chars().count(), 10);
+    }
+}

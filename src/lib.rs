@@ -1,0 +1,11 @@
+//! refdesk: a chat reference desk for public library systems.
+//!
+//! The library crate holds the platform-neutral core: the knowledge base and
+//! its loader, the answer engine, evaluation and checks. Platform adapters
+//! live in `adapters/` and are the only code that names a chat platform's crate.
+
+pub mod check;
+pub mod clock;
+pub mod engine;
+pub mod eval;
+pub mod knowledge;
