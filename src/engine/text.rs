@@ -225,7 +225,8 @@ mod tests {
     #[test]
     fn splits_and_folds_punctuation() {
         assert_eq!(split_raw("What's the Wi-Fi pw?"), vec!["whats", "the", "wifi", "pw"]);
-        assert_eq!(split_raw("drive-up window"), vec!["drive", "up", "window"]);
+        assert_eq!(split_raw("drive-up window"), vec!["driveup", "window"]);
+        assert_eq!(split_raw("drop-off point"), vec!["drop", "off", "point"]);
         assert_eq!(split_raw("e-books!!"), vec!["ebooks"]);
     }
 
