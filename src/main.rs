@@ -44,6 +44,9 @@ enum Command {
         /// Print the answer contract as JSON.
         #[arg(long)]
         json: bool,
+        /// Also print how the question was read (terms, FAQ candidates).
+        #[arg(long)]
+        explain: bool,
         /// The question.
         #[arg(required = true, num_args = 1..)]
         question: Vec<String>,
@@ -92,8 +95,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             branch,
             now,
             json,
+            explain,
             question,
-        } => ask(&knowledge, branch.as_deref(), now.as_deref(), json, &question.join(" ")),
+        } => ask(
+            &knowledge,
+            branch.as_deref(),
+            now.as_deref(),
+            json,
+            explain,
+            &question.join(" "),
+        ),
         Command::Eval {
             knowledge,
             min_pass,
@@ -169,7 +180,14 @@ fn check(directory: &Path) -> Result<ExitCode> {
     }
 }
 
-fn ask(directory: &Path, branch: Option<&str>, now: Option<&str>, json: bool, question: &str) -> Result<ExitCode> {
+fn ask(
+    directory: &Path,
+    branch: Option<&str>,
+    now: Option<&str>,
+    json: bool,
+    explain: bool,
+    question: &str,
+) -> Result<ExitCode> {
     let knowledge = load(directory)?;
     if let Some(branch) = branch
         && knowledge.branch(branch).is_none()
@@ -200,6 +218,9 @@ fn ask(directory: &Path, branch: Option<&str>, now: Option<&str>, json: bool, qu
         branch,
         now,
     });
+    if explain {
+        eprintln!("{}", engine.explain(question));
+    }
     if json {
         println!("{}", serde_json::to_string(&answer)?);
     } else {

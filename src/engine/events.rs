@@ -24,6 +24,7 @@ pub struct EventIndex {
     idf: HashMap<String, f32>,
 }
 
+#[derive(Clone, Copy)]
 pub struct EventRequest<'a> {
     pub branch: Option<&'a str>,
     pub from: NaiveDate,
@@ -73,9 +74,13 @@ impl EventIndex {
         EventIndex { entries, idf }
     }
 
-    /// How well `topic` names some event title: the share of the topic's terms found in the best title (0..1).
+    /// How well `topic` names some event title: the share of the topic's weight found in the best title (0..1).
+    /// Terms no title uses weigh as much as a rare title word, so "book" alone does not make a question about events.
     pub fn topic_strength(&self, topic: &[String], branch: Option<&str>, knowledge: &Knowledge) -> f32 {
-        if topic.is_empty() {
+        let unseen = self.idf.values().copied().fold(1.0_f32, f32::max);
+        let weight = |term: &String| self.idf.get(term).copied().unwrap_or(unseen);
+        let total: f32 = topic.iter().map(weight).sum();
+        if total <= 0.0 {
             return 0.0;
         }
         self.entries
@@ -83,8 +88,12 @@ impl EventIndex {
             .zip(&knowledge.events)
             .filter(|(_, event)| branch.is_none() || event.branch.as_deref() == branch)
             .map(|((title, _), _)| {
-                let found = topic.iter().filter(|term| title.contains(term)).count();
-                found as f32 / topic.len() as f32
+                topic
+                    .iter()
+                    .filter(|term| title.contains(term))
+                    .map(weight)
+                    .sum::<f32>()
+                    / total
             })
             .fold(0.0, f32::max)
     }
@@ -108,6 +117,37 @@ impl EventIndex {
     }
 
     pub fn answer(
+        &self,
+        knowledge: &Knowledge,
+        request: &EventRequest<'_>,
+        today: NaiveDate,
+        confidence: f32,
+    ) -> Answer {
+        let answer = self.answer_in_range(knowledge, request, today, confidence);
+        let nothing_then = answer.text.starts_with("I don't see");
+        if !(nothing_then && request.days_named && !request.topic.is_empty()) {
+            return answer;
+        }
+        // Nothing on the day asked about: say so and give the next occurrences instead.
+        let later = EventRequest {
+            from: today.max(request.from),
+            days_named: false,
+            ..*request
+        };
+        let mut fallback = self.answer_in_range(knowledge, &later, today, confidence);
+        if fallback.text.starts_with("I don't see") {
+            return answer;
+        }
+        fallback.text = format!(
+            "Nothing matching {}. {}",
+            format_date(request.from, today),
+            fallback.text
+        );
+        fallback.from = Some(today.min(request.from));
+        fallback
+    }
+
+    fn answer_in_range(
         &self,
         knowledge: &Knowledge,
         request: &EventRequest<'_>,

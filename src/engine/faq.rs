@@ -141,7 +141,13 @@ impl FaqIndex {
                     .iter()
                     .map(|unit| self.unit_recall(unit, query))
                     .fold(0.0_f32, f32::max);
-                let score = coverage * (0.5 + 0.5 * recall);
+                // Both directions matter: the entry must explain the question, and the question should
+                // restate one of the entry's phrasings. The harmonic mean punishes either being weak.
+                let score = if coverage + recall > 0.0 {
+                    2.0 * coverage * recall / (coverage + recall)
+                } else {
+                    0.0
+                };
                 Some(FaqMatch {
                     id: entry.id.clone(),
                     only_branch: entry.only_branch.clone(),

@@ -207,9 +207,12 @@ impl Engine {
         // Address, phone, directions, services of one branch.
         let service = self.service_asked(&query);
         if let Some(branch_id) = branch
-            && (cues.branch_info || (service.is_some() && surface.iter().any(|word| word == "have" || word == "offer")))
-            && !strong_topic_faq
-            && (named_branch.is_some() || cues.branch_info)
+            && ((cues.branch_info && !strong_topic_faq)
+                || (service.is_some()
+                    && named_branch.is_some()
+                    && surface
+                        .iter()
+                        .any(|word| matches!(word.as_str(), "have" | "has" | "offer" | "offers"))))
         {
             let branch = knowledge
                 .branch(branch_id)
@@ -263,6 +266,47 @@ impl Engine {
         }
 
         self.faq_answer(&faq_matches, &query, branch, &cues)
+    }
+
+    /// How the engine read a question: its query terms and the top FAQ candidates, for `ask --explain`.
+    pub fn explain(&self, text: &str) -> String {
+        let surface = self.pipeline.surface_words(text);
+        let mentions = self.branches.find(&surface);
+        let remaining: Vec<String> = surface
+            .iter()
+            .enumerate()
+            .filter(|(position, _)| {
+                !mentions
+                    .iter()
+                    .any(|mention| mention.start <= *position && *position < mention.end)
+            })
+            .map(|(_, word)| word.clone())
+            .collect();
+        let words = self.pipeline.words(&remaining.join(" "));
+        let query = self.query_terms(&words);
+        let mut lines = vec![format!(
+            "branches: {:?}",
+            mentions.iter().map(|mention| &mention.branch_id).collect::<Vec<_>>()
+        )];
+        lines.push(format!(
+            "terms: {}",
+            query
+                .iter()
+                .map(|term| format!(
+                    "{}({:.2})",
+                    term.term,
+                    self.faq.idf(&term.term).unwrap_or(-1.0) * term.trust
+                ))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        for candidate in self.faq.search(&query, 5) {
+            lines.push(format!(
+                "  {} score {:.2} coverage {:.2} recall {:.2}",
+                candidate.id, candidate.score, candidate.coverage, candidate.recall
+            ));
+        }
+        lines.join("\n")
     }
 
     fn faq_answer(&self, matches: &[FaqMatch], query: &[QueryTerm], branch: Option<&str>, cues: &Cues) -> Answer {

@@ -8,9 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 /// Words shorter than this are never corrected: too many real words are one edit apart.
-const MIN_CORRECTABLE_LENGTH: usize = 4;
+const MIN_CORRECTABLE_LENGTH: usize = 5;
 /// From this length on, two edits are allowed.
-const TWO_EDIT_LENGTH: usize = 7;
+const TWO_EDIT_LENGTH: usize = 8;
 
 pub struct Speller {
     vocabulary: HashMap<String, u32>,

@@ -59,10 +59,18 @@ impl Loader<'_> {
         }
         let library = self.read_library();
         let timezone = library.as_ref().map_or(Tz::UTC, |library| library.timezone);
-        let mut branches: Vec<Branch> = self
-            .files_in("branches", &["toml"])
-            .into_iter()
-            .filter_map(|relative| self.read_branch(&relative))
+        let branch_files = self.files_in("branches", &["toml"]);
+        // A branch's id is its file name, whether or not the file loads: a broken branch
+        // file is reported once, not again by every event that names the branch.
+        let mut branch_ids: Vec<String> = branch_files
+            .iter()
+            .filter_map(|relative| relative.file_stem())
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .collect();
+        branch_ids.sort();
+        let mut branches: Vec<Branch> = branch_files
+            .iter()
+            .filter_map(|relative| self.read_branch(relative))
             .collect();
         branches.sort_by(|a, b| a.id.cmp(&b.id));
 
@@ -79,9 +87,9 @@ impl Loader<'_> {
         let mut events = Vec::new();
         for relative in self.files_in("events", &["toml", "ics"]) {
             if relative.extension().is_some_and(|extension| extension == "ics") {
-                events.extend(self.read_calendar(&relative, timezone, &branches));
+                events.extend(self.read_calendar(&relative, timezone, &branches, &branch_ids));
             } else {
-                events.extend(self.read_event_file(&relative, &branches));
+                events.extend(self.read_event_file(&relative, &branch_ids));
             }
         }
         events.sort_by(|a: &Event, b: &Event| a.occurrences.first().cmp(&b.occurrences.first()));
@@ -225,7 +233,7 @@ impl Loader<'_> {
         self.faqs(&file, arrays.into_iter().flat_map(|(_, items)| items).collect())
     }
 
-    fn read_event_file(&mut self, relative: &Path, branches: &[Branch]) -> Vec<Event> {
+    fn read_event_file(&mut self, relative: &Path, branch_ids: &[String]) -> Vec<Event> {
         let Some(text) = self.read_text(relative) else {
             return Vec::new();
         };
@@ -236,15 +244,21 @@ impl Loader<'_> {
         let items = arrays.into_iter().flat_map(|(_, items)| items).collect();
         file.entries::<RawEvent>(items, &mut self.diagnostics)
             .into_iter()
-            .filter_map(|entry| self.event(&file, entry, branches))
+            .filter_map(|entry| self.event(&file, entry, branch_ids))
             .collect()
     }
 
-    fn read_calendar(&mut self, relative: &Path, timezone: Tz, branches: &[Branch]) -> Vec<Event> {
+    fn read_calendar(
+        &mut self,
+        relative: &Path,
+        timezone: Tz,
+        branches: &[Branch],
+        branch_ids: &[String],
+    ) -> Vec<Event> {
         let Some(text) = self.read_text(relative) else {
             return Vec::new();
         };
-        let (events, diagnostics) = ics::read_calendar(relative, &text, timezone, branches);
+        let (events, diagnostics) = ics::read_calendar(relative, &text, timezone, branches, branch_ids);
         self.diagnostics.extend(diagnostics);
         events
     }
@@ -418,15 +432,13 @@ impl Loader<'_> {
         }
     }
 
-    fn event(&mut self, file: &TomlFile<'_>, entry: Entry<RawEvent>, branches: &[Branch]) -> Option<Event> {
+    fn event(&mut self, file: &TomlFile<'_>, entry: Entry<RawEvent>, branch_ids: &[String]) -> Option<Event> {
         let Entry { value: raw, line } = entry;
         let mut valid = true;
         if let Some(branch) = &raw.branch
-            && branches
-                .binary_search_by(|known| known.id.as_str().cmp(branch.get_ref()))
-                .is_err()
+            && !branch_ids.iter().any(|id| id == branch.get_ref())
         {
-            let suggestion = closest_branch_id(branch.get_ref(), branches)
+            let suggestion = closest_branch_id(branch.get_ref(), branch_ids)
                 .map(|id| format!("; did you mean {id:?}?"))
                 .unwrap_or_default();
             self.diagnostics.push(file.error(
@@ -571,6 +583,8 @@ impl Loader<'_> {
                 let time = self.time(file, value, "end")?;
                 Some(start.date().and_time(time))
             }
+            // A time of day needs the start's date; the bad `start` is already reported.
+            (None, Some(_), None) => None,
             _ => self.date_time(file, value, "end"),
         }?;
         if let Some(start) = start
@@ -642,10 +656,11 @@ pub(crate) fn is_valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn closest_branch_id<'a>(id: &str, branches: &'a [Branch]) -> Option<&'a str> {
-    branches
+/// The branch id most like `id`, if one is close enough to be a likely typo.
+pub(crate) fn closest_branch_id<'a>(id: &str, branch_ids: &'a [String]) -> Option<&'a str> {
+    branch_ids
         .iter()
-        .map(|branch| (strsim::jaro_winkler(id, &branch.id), branch.id.as_str()))
+        .map(|known| (strsim::jaro_winkler(id, known), known.as_str()))
         .filter(|(similarity, _)| *similarity > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, id)| id)

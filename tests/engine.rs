@@ -1,0 +1,135 @@
+//! The answer engine on the bundled knowledge: the answer contract, date rules
+//! at fixed instants, bad input, and the bundled case file's pass rate.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use refdesk::engine::{AnswerKind, Engine, EngineConfig, Question};
+use refdesk::eval::{self, Summary};
+use refdesk::knowledge::load_dir;
+
+fn engine() -> Engine {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    let (knowledge, _) = load_dir(&directory).expect("the bundled knowledge loads");
+    Engine::new(Arc::new(knowledge), EngineConfig::default())
+}
+
+/// A library-local wall-clock time in Cedar Valley (America/Chicago).
+fn local(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+    chrono_tz::America::Chicago
+        .with_ymd_and_hms(year, month, day, hour, minute, 0)
+        .single()
+        .expect("an unambiguous local time")
+        .to_utc()
+}
+
+fn ask(engine: &Engine, text: &str, branch: Option<&str>, now: DateTime<Utc>) -> refdesk::engine::Answer {
+    engine.answer(&Question { text, branch, now })
+}
+
+#[test]
+fn hours_answers_follow_weekly_hours_and_exceptions() {
+    let engine = engine();
+    let tuesday_morning = local(2026, 12, 1, 10, 0);
+    // (question, expected date, expected open)
+    let cases = [
+        ("is main open on christmas", "2026-12-25", false),
+        ("is the main library open tomorrow", "2026-12-02", true),
+        ("is riverside open on dec 10", "2026-12-10", false),
+        ("is prairie hills open on monday", "2026-12-07", false),
+        ("is main open right now", "2026-12-01", true),
+    ];
+    for (question, date, open) in cases {
+        let answer = ask(&engine, question, None, tuesday_morning);
+        assert_eq!(answer.kind, AnswerKind::Hours, "{question}: {answer:?}");
+        assert_eq!(answer.date, Some(date.parse::<NaiveDate>().unwrap()), "{question}");
+        assert_eq!(answer.open, Some(open), "{question}: {}", answer.text);
+    }
+}
+
+#[test]
+fn open_now_depends_on_the_clock() {
+    let engine = engine();
+    let before_opening = ask(&engine, "is main open now", None, local(2026, 12, 1, 7, 30));
+    assert_eq!(before_opening.open, Some(false));
+    assert!(
+        before_opening.text.contains("opens today at 9:00 am"),
+        "{}",
+        before_opening.text
+    );
+    let during = ask(&engine, "is main open now", None, local(2026, 12, 1, 12, 0));
+    assert_eq!(during.open, Some(true));
+}
+
+#[test]
+fn questions_needing_a_branch_ask_for_one() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    let answer = ask(&engine, "what time do you open?", None, now);
+    assert_eq!(answer.label(), "clarify:branch");
+    let with_chat_branch = ask(&engine, "what time do you open?", Some("northside"), now);
+    assert_eq!(with_chat_branch.label(), "hours:northside");
+    let unknown = ask(&engine, "is the springfield branch open today", None, now);
+    assert_eq!(unknown.label(), "clarify:branch");
+    assert!(unknown.text.contains("springfield"), "{}", unknown.text);
+}
+
+#[test]
+fn smalltalk_and_faq() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    assert_eq!(ask(&engine, "hello!", None, now).label(), "smalltalk:greeting");
+    assert_eq!(ask(&engine, "thanks so much", None, now).label(), "smalltalk:thanks");
+    assert_eq!(ask(&engine, "what can you do?", None, now).label(), "smalltalk:help");
+    assert_eq!(ask(&engine, "how do i renew my books", None, now).label(), "faq:renew");
+}
+
+#[test]
+fn bad_input_gets_an_answer_not_a_panic() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    let long = "renew ".repeat(1_000);
+    let inputs = [
+        "",
+        "   ",
+        "???",
+        "@everyone",
+        "<@&123456> hours",
+        &long,
+        "\u{1F4DA}\u{1F4DA}",
+        "é\u{301}",
+    ];
+    for input in inputs {
+        let answer = ask(&engine, input, None, now);
+        assert!(!answer.text.is_empty(), "{input:?} got an empty answer");
+        assert!(
+            (0.0..=1.0).contains(&answer.confidence),
+            "{input:?}: confidence {}",
+            answer.confidence
+        );
+    }
+}
+
+#[test]
+fn json_contract_has_the_documented_fields() {
+    let engine = engine();
+    let answer = ask(&engine, "is main open on christmas", None, local(2026, 12, 1, 10, 0));
+    let json: serde_json::Value = serde_json::to_value(&answer).unwrap();
+    assert_eq!(json["kind"], "hours");
+    assert_eq!(json["target"], "main");
+    assert_eq!(json["date"], "2026-12-25");
+    assert_eq!(json["open"], false);
+    assert!(json["confidence"].as_f64().is_some());
+    assert!(json["text"].as_str().is_some_and(|text| text.contains("Christmas")));
+}
+
+#[test]
+fn bundled_case_file_passes() {
+    let engine = engine();
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/knowledge-cases.toml");
+    let report = eval::run_file(&engine, &cases).expect("the case file reads");
+    let summary = Summary::of(&report.results);
+    assert_eq!(summary.wrong_open, 0, "a wrong open/closed answer: {summary}");
+    assert!(summary.pass_rate() >= 80.0, "bundled eval fell to {summary}");
+}
