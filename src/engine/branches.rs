@@ -155,8 +155,12 @@ impl BranchFinder {
         if let Some((id, confidence)) = self.forms.get(&joined) {
             return Some((id.clone(), confidence * 0.95));
         }
-        // Typos only in names long enough that one slip cannot turn one real word into another.
-        if joined.len() >= 6 {
+        // Typos only in names long enough that one slip cannot turn one real word into another, and only
+        // for one- or two-word spans of content words: every span tried costs a speller lookup.
+        let content_words = slice
+            .iter()
+            .all(|word| !super::lexicon::is_stop_word(word) && !GENERIC_WORDS.contains(&word.as_str()));
+        if slice.len() <= 2 && content_words && (6..=20).contains(&joined.len()) {
             let corrected = self.speller.correct(&joined)?;
             let (id, confidence) = self.forms.get(corrected)?;
             return Some((id.clone(), confidence * 0.85));
