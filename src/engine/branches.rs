@@ -106,9 +106,10 @@ impl BranchFinder {
             .iter()
             .map(|branch| (branch.id.clone(), branch.name.clone()))
             .collect();
+        // One edit is enough for names: with symmetric deletes it includes a transposition ("bayveiw").
         BranchFinder {
             forms,
-            speller: Speller::new(form_counts),
+            speller: Speller::new(form_counts, 1),
             names,
         }
     }

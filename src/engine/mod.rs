@@ -83,7 +83,7 @@ impl Engine {
         let faq = FaqIndex::build(&knowledge, &pipeline);
         let events = EventIndex::build(&knowledge, &pipeline);
         let branches = BranchFinder::new(&knowledge.branches);
-        let speller = Speller::new(vocabulary(&knowledge, &pipeline));
+        let speller = Speller::new(vocabulary(&knowledge, &pipeline), 2);
         let mut named_days: Vec<NamedDay> = Vec::new();
         for exception in knowledge
             .library

@@ -9,18 +9,22 @@ use std::collections::{HashMap, HashSet};
 
 /// Words shorter than this are never corrected: too many real words are one edit apart.
 const MIN_CORRECTABLE_LENGTH: usize = 5;
+/// Longer words are left alone: they are rarely typos of the vocabulary and cost the most to check.
+const MAX_CORRECTABLE_LENGTH: usize = 16;
 /// From this length on, two edits are allowed.
 const TWO_EDIT_LENGTH: usize = 8;
 
 pub struct Speller {
+    /// 1 or 2: how many edits a correction may make (two only for long words).
+    max_edits: usize,
     vocabulary: HashMap<String, u32>,
     deletes: HashMap<String, Vec<u32>>,
     words: Vec<String>,
 }
 
 impl Speller {
-    /// `words` with their frequencies; frequent words win ties.
-    pub fn new(word_counts: HashMap<String, u32>) -> Self {
+    /// `words` with their frequencies; frequent words win ties. `max_edits` is 1 or 2.
+    pub fn new(word_counts: HashMap<String, u32>, max_edits: usize) -> Self {
         let mut words: Vec<String> = word_counts.keys().cloned().collect();
         words.sort();
         let mut deletes: HashMap<String, Vec<u32>> = HashMap::new();
@@ -29,12 +33,13 @@ impl Speller {
             if length < MIN_CORRECTABLE_LENGTH {
                 continue;
             }
-            let depth = if length >= TWO_EDIT_LENGTH { 2 } else { 1 };
+            let depth = if length >= TWO_EDIT_LENGTH { max_edits } else { 1 };
             for variant in deletions(word, depth) {
                 deletes.entry(variant).or_default().push(index as u32);
             }
         }
         Speller {
+            max_edits,
             vocabulary: word_counts,
             deletes,
             words,
@@ -48,10 +53,13 @@ impl Speller {
     /// The closest known word within the allowed edits, if `word` is unknown.
     pub fn correct(&self, word: &str) -> Option<&str> {
         let length = word.chars().count();
-        if length < MIN_CORRECTABLE_LENGTH || self.knows(word) || !word.chars().all(char::is_alphabetic) {
+        if !(MIN_CORRECTABLE_LENGTH..=MAX_CORRECTABLE_LENGTH).contains(&length)
+            || self.knows(word)
+            || !word.chars().all(char::is_alphabetic)
+        {
             return None;
         }
-        let max_distance = if length >= TWO_EDIT_LENGTH { 2 } else { 1 };
+        let max_distance = if length >= TWO_EDIT_LENGTH { self.max_edits } else { 1 };
         let mut candidates: HashSet<u32> = HashSet::new();
         for variant in deletions(word, max_distance) {
             if let Some(indexes) = self.deletes.get(&variant) {
@@ -111,7 +119,7 @@ mod tests {
     use super::*;
 
     fn speller(words: &[&str]) -> Speller {
-        Speller::new(words.iter().map(|word| (word.to_string(), 1)).collect())
+        Speller::new(words.iter().map(|word| (word.to_string(), 1)).collect(), 2)
     }
 
     #[test]

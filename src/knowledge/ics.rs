@@ -450,11 +450,14 @@ fn utc_until(until: &str, zone: Tz) -> Option<String> {
     } else {
         NaiveDateTime::parse_from_str(until, "%Y%m%dT%H%M%S").ok()?
     };
-    // In a DST gap the wall-clock time does not exist; the latest instant before it does.
-    let instant = zone
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| zone.from_local_datetime(&(local - chrono::Duration::hours(1))).latest())?;
+    // In a DST gap the wall-clock time does not exist: read it with the offset in force
+    // just before the gap (gaps are at most an hour in practice).
+    let hour = chrono::Duration::hours(1);
+    let instant = zone.from_local_datetime(&local).earliest().or_else(|| {
+        zone.from_local_datetime(&(local - hour))
+            .earliest()
+            .map(|before| before + hour)
+    })?;
     Some(instant.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ").to_string())
 }
 
@@ -480,4 +483,45 @@ fn vevent_lines(text: &str) -> Vec<usize> {
         .filter(|(_, line)| line.trim_end().eq_ignore_ascii_case("BEGIN:VEVENT"))
         .map(|(index, _)| index + 1)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_zone_names_resolve_to_iana_zones() {
+        for (windows, iana) in [
+            ("Pacific Standard Time", "America/Los_Angeles"),
+            ("Eastern Standard Time", "America/New_York"),
+            ("Central Standard Time", "America/Chicago"),
+            ("Mountain Standard Time", "America/Denver"),
+            ("Alaskan Standard Time", "America/Anchorage"),
+            ("Hawaiian Standard Time", "Pacific/Honolulu"),
+            ("GMT Standard Time", "Europe/London"),
+            ("W. Europe Standard Time", "Europe/Berlin"),
+            ("eastern standard time", "America/New_York"),
+            ("America/Chicago", "America/Chicago"),
+        ] {
+            assert_eq!(resolve_tzid(windows).map(Tz::name), Some(iana), "{windows}");
+        }
+        assert_eq!(resolve_tzid("Port Aurelia Time"), None);
+    }
+
+    #[test]
+    fn until_is_converted_to_utc_in_the_start_zone() {
+        let new_york = chrono_tz::America::New_York;
+        assert_eq!(
+            utc_until("20261216T180000", new_york).as_deref(),
+            Some("20261216T230000Z")
+        );
+        // A date-only UNTIL keeps its whole day.
+        assert_eq!(utc_until("20261216", new_york).as_deref(), Some("20261217T045959Z"));
+        assert_eq!(utc_until("20261216T230000Z", new_york), None);
+        // 02:30 on 2026-03-08 does not exist in New York (clocks go 02:00 -> 03:00).
+        assert_eq!(
+            utc_until("20260308T023000", new_york).as_deref(),
+            Some("20260308T073000Z")
+        );
+    }
 }
