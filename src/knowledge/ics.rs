@@ -218,9 +218,8 @@ fn read_event(component: &Component<'_>, context: &EventContext<'_>) -> Result<(
         .ok_or_else(|| context.error("SUMMARY", "a VEVENT needs a SUMMARY (its title)"))?;
     let start_property =
         find_property(component, "DTSTART").ok_or_else(|| context.error("DTSTART", "a VEVENT needs a DTSTART"))?;
-    let start_stamp = single_stamp(start_property, context.timezone);
-    let start = start_stamp
-        .and_then(|stamp| stamp.in_library(context.timezone))
+    let (start_stamp, start) = single_stamp(start_property, context.timezone)
+        .and_then(|stamp| Some((stamp, stamp.in_library(context.timezone)?)))
         .ok_or_else(|| {
             context.error(
                 "DTSTART",
@@ -230,7 +229,7 @@ fn read_event(component: &Component<'_>, context: &EventContext<'_>) -> Result<(
                 ),
             )
         })?;
-    let all_day = matches!(start_stamp, Some(Stamp::Date(_)));
+    let all_day = matches!(start_stamp, Stamp::Date(_));
     let end = match find_property(component, "DTEND") {
         Some(property) => Some(
             single_stamp(property, context.timezone)
@@ -240,9 +239,10 @@ fn read_event(component: &Component<'_>, context: &EventContext<'_>) -> Result<(
         None => None,
     };
     let repeats = find_property(component, "RRULE").is_some() || find_property(component, "RDATE").is_some();
-    let occurrences = match start_stamp {
-        Some(start_stamp) if repeats => expand_rule(component, start_stamp, context)?,
-        _ => vec![start],
+    let occurrences = if repeats {
+        expand_rule(component, start_stamp, context)?
+    } else {
+        vec![start]
     };
     let location = text_of("LOCATION");
     let branch = context.file_branch.map(str::to_owned).or_else(|| {

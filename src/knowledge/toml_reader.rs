@@ -128,7 +128,7 @@ impl<'a> TomlFile<'a> {
                     None if span.is_empty() || span == whole_span => unknown_field_name(&message),
                     None => key_path_at(&field_finder, span.start).or_else(|| unknown_field_name(&message)),
                 };
-                if let Some(hint) = quoted_datetime_hint(&field_finder, &span, field.as_deref()) {
+                if let Some(hint) = quoted_datetime_hint(&field_finder, &span, &message, field.as_deref()) {
                     message.push_str(&hint);
                 }
                 diagnostics.push(Diagnostic::error(
@@ -213,7 +213,15 @@ fn inner_table_path(value: &Spanned<DeValue<'_>>, span: &Range<usize>) -> Option
 }
 
 /// For a date or time written as a quoted string (`date = "2026-12-25"`), how to write it.
-fn quoted_datetime_hint(value: &Spanned<DeValue<'_>>, span: &Range<usize>, field: Option<&str>) -> Option<String> {
+fn quoted_datetime_hint(
+    value: &Spanned<DeValue<'_>>,
+    span: &Range<usize>,
+    message: &str,
+    field: Option<&str>,
+) -> Option<String> {
+    if !message.contains("datetime") {
+        return None;
+    }
     let DeValue::String(text) = value_at(value, span)? else {
         return None;
     };
@@ -252,13 +260,14 @@ fn duplicate_key_field(text: &str, message: &str, span: Option<Range<usize>>) ->
     if key.is_empty() {
         return None;
     }
-    let line_start = text[..span.start].rfind('\n').map_or(0, |newline| newline + 1);
-    if text[line_start..].trim_start().starts_with('[') {
+    let before = text.get(..span.start)?;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    if before[line_start..].trim_start().starts_with('[') {
         // The duplicate is a table header itself (`[hours]` twice).
         return Some(key.to_string());
     }
     // Entries of arrays of tables (`[[faq]]`) name their keys alone, as deserialize errors do.
-    let table = text[..line_start].lines().rev().find_map(table_header).flatten();
+    let table = before[..line_start].lines().rev().find_map(table_header).flatten();
     Some(match table {
         Some(table) => format!("{table}.{key}"),
         None => key.to_string(),
