@@ -143,16 +143,7 @@ impl Engine {
         let named_branch = mentions.first().map(|mention| mention.branch_id.as_str());
         let chat_branch = question.branch.filter(|id| knowledge.branch(id).is_some());
         let branch = named_branch.or(chat_branch);
-        let remaining: Vec<String> = surface
-            .iter()
-            .enumerate()
-            .filter(|(position, _)| {
-                !mentions
-                    .iter()
-                    .any(|mention| mention.start <= *position && *position < mention.end)
-            })
-            .map(|(_, word)| word.clone())
-            .collect();
+        let remaining = words_outside(&surface, &mentions);
         let when_mention = dates::find_when(question.text, today, &self.named_days);
         let (when, time) = match when_mention {
             Some(mention) => (Some(mention.when), mention.time),
@@ -272,16 +263,7 @@ impl Engine {
     pub fn explain(&self, text: &str) -> String {
         let surface = self.pipeline.surface_words(text);
         let mentions = self.branches.find(&surface);
-        let remaining: Vec<String> = surface
-            .iter()
-            .enumerate()
-            .filter(|(position, _)| {
-                !mentions
-                    .iter()
-                    .any(|mention| mention.start <= *position && *position < mention.end)
-            })
-            .map(|(_, word)| word.clone())
-            .collect();
+        let remaining = words_outside(&surface, &mentions);
         let words = self.pipeline.words(&remaining.join(" "));
         let query = self.query_terms(&words);
         let mut lines = vec![format!(
@@ -738,6 +720,20 @@ fn branch_answer(branch: &crate::knowledge::Branch, service: Option<&str>, confi
         confidence,
         lines.join("\n"),
     )
+}
+
+/// The surface words not taken by a branch name, so "oak park" does not read as parking.
+fn words_outside(surface: &[String], mentions: &[BranchMention]) -> Vec<String> {
+    surface
+        .iter()
+        .enumerate()
+        .filter(|(position, _)| {
+            !mentions
+                .iter()
+                .any(|mention| (mention.start..mention.end).contains(position))
+        })
+        .map(|(_, word)| word.clone())
+        .collect()
 }
 
 fn day_of(when: &Option<When>, today: NaiveDate) -> NaiveDate {
