@@ -116,6 +116,34 @@ impl Tok {
     }
 }
 
+/// Whether a single word only says when (a weekday, month, date number, day part), so
+/// that topic matching can leave it out. "may", "sat", "sun" and "wed" are ordinary
+/// words too and do not count.
+pub fn is_calendar_word(word: &str) -> bool {
+    const DAY_WORDS: &[&str] = &[
+        "today",
+        "tonight",
+        "weekend",
+        "weekends",
+        "week",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "am",
+        "pm",
+        "noon",
+        "midnight",
+    ];
+    DAY_WORDS.contains(&word)
+        || is_tomorrow(word)
+        || is_yesterday(word)
+        || weekday_word(word).is_some_and(|(_, form)| form != WdForm::Loose)
+        || (word != "may" && month_of(word).is_some())
+        || (!word.is_empty() && all_digits(word))
+        || ordinal_digits(word).is_some()
+}
+
 fn tokenize(text: &str) -> Vec<Tok> {
     let chars: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
     let n = chars.len();
@@ -1270,6 +1298,19 @@ fn easter(year: i32) -> Option<NaiveDate> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn calendar_words_are_the_ones_that_only_say_when() {
+        for word in [
+            "monday", "sundays", "tues", "tomorow", "dec", "december", "15", "3rd", "tonight", "pm",
+        ] {
+            assert!(is_calendar_word(word), "{word} should be a calendar word");
+        }
+        for word in ["may", "sat", "sun", "wed", "card", "renew", "", "3d"] {
+            assert!(!is_calendar_word(word), "{word} should not be a calendar word");
+        }
+    }
+
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -332,7 +332,10 @@ impl Engine {
     /// Query terms with typos corrected against the knowledge base's vocabulary.
     fn query_terms(&self, words: &[Word]) -> Vec<QueryTerm> {
         let mut terms: Vec<QueryTerm> = Vec::new();
-        for word in words.iter().filter(|word| !word.stop && !is_calendar_word(&word.text)) {
+        for word in words
+            .iter()
+            .filter(|word| !word.stop && !dates::is_calendar_word(&word.text))
+        {
             let (term, trust) =
                 if self.faq.idf(&word.term).is_some() || self.speller.knows(&word.text) || word.text.contains(' ') {
                     (word.term.clone(), 1.0)
@@ -784,72 +787,6 @@ fn is_event_word(term: &str) -> bool {
         term,
         "event" | "happen" | "on" | "class" | "club" | "go" | "anyth" | "week" | "weekend" | "next" | "upcom" | "come"
     )
-}
-
-fn is_calendar_word(word: &str) -> bool {
-    const CALENDAR: &[&str] = &[
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "mondays",
-        "tuesdays",
-        "wednesdays",
-        "thursdays",
-        "fridays",
-        "saturdays",
-        "sundays",
-        "tomorrow",
-        "tonight",
-        "today",
-        "yesterday",
-        "weekend",
-        "weekends",
-        "week",
-        "morning",
-        "afternoon",
-        "evening",
-        "night",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "pm",
-        "am",
-        "noon",
-        "midnight",
-    ];
-    CALENDAR.contains(&word) || word.chars().all(|character| character.is_ascii_digit()) || is_ordinal(word)
-}
-
-fn is_ordinal(word: &str) -> bool {
-    let digits = word.trim_end_matches(|character: char| character.is_ascii_alphabetic());
-    !digits.is_empty()
-        && digits.len() < word.len()
-        && digits.chars().all(|character| character.is_ascii_digit())
-        && matches!(&word[digits.len()..], "st" | "nd" | "rd" | "th")
 }
 
 /// Words the knowledge base uses, with counts, for typo correction.
