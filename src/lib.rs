@@ -4,8 +4,14 @@
 //! its loader, the answer engine, evaluation and checks. Platform adapters
 //! live in `adapters/` and are the only code that names a chat platform's crate.
 
+pub mod adapters;
+pub mod chat;
 pub mod check;
 pub mod clock;
+pub mod config;
+pub mod desk;
 pub mod engine;
 pub mod eval;
 pub mod knowledge;
+pub mod outbox;
+pub mod store;

@@ -10,6 +10,7 @@ mod events;
 mod faq;
 pub mod hours;
 mod lexicon;
+mod lookup;
 mod spelling;
 mod text;
 
