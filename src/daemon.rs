@@ -76,6 +76,9 @@ pub async fn start_with_clock(
     shutdown: Shutdown,
     clock: Arc<dyn Clock>,
 ) -> Result<Running, DaemonError> {
+    if tokens.telegram.is_none() && tokens.discord.is_none() {
+        return Err(DaemonError::NoPlatforms);
+    }
     let store = Store::open(&config.data_dir, config.cache_bytes)?;
     let engine = load_engine(&config.knowledge, config.escalate_below)?;
     let desk = Arc::new(Desk::new(engine, store, config.desk.clone(), clock));
@@ -98,7 +101,7 @@ pub async fn start_with_clock(
         shutdown.clone().cancelled_owned(),
     ));
     tasks.push(tokio::spawn(tick_loop(Arc::clone(&desk), shutdown.clone())));
-    tasks.push(tokio::spawn(reload_loop(
+    tasks.push(tokio::spawn(watch_knowledge(
         Arc::clone(&desk),
         config.knowledge.clone(),
         config.escalate_below,
@@ -206,7 +209,7 @@ async fn tick_loop(desk: Arc<Desk>, shutdown: Shutdown) {
 }
 
 /// Watches the knowledge directory (and SIGHUP) and reloads after edits settle.
-async fn reload_loop(desk: Arc<Desk>, directory: PathBuf, escalate_below: f32, shutdown: Shutdown) {
+pub async fn watch_knowledge(desk: Arc<Desk>, directory: PathBuf, escalate_below: f32, shutdown: Shutdown) {
     use notify::Watcher;
     let (sender, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
     let watcher_sender = sender.clone();
