@@ -38,7 +38,11 @@ fn code(text: &str) -> String {
 #[test]
 fn every_source_file_opens_with_a_module_doc() {
     for (path, text) in sources() {
-        assert!(text.starts_with("//!"), "{} must start with a //! line saying what it owns", path.display());
+        assert!(
+            text.starts_with("//!"),
+            "{} must start with a //! line saying what it owns",
+            path.display()
+        );
     }
 }
 
@@ -50,7 +54,11 @@ fn only_adapters_name_platform_crates() {
         }
         let code = code(&text);
         for name in ["serenity", "teloxide"] {
-            assert!(!code.contains(name), "{} names {name}; only src/adapters/ may", path.display());
+            assert!(
+                !code.contains(name),
+                "{} names {name}; only src/adapters/ may",
+                path.display()
+            );
         }
     }
 }
@@ -61,6 +69,10 @@ fn only_the_store_names_sled() {
         if path == Path::new("src/store.rs") {
             continue;
         }
-        assert!(!code(&text).contains("sled::"), "{} names sled; only src/store.rs may", path.display());
+        assert!(
+            !code(&text).contains("sled::"),
+            "{} names sled; only src/store.rs may",
+            path.display()
+        );
     }
 }
