@@ -169,7 +169,7 @@ impl Harness {
             }
             for entry in due {
                 let result = self.telegram.send(&entry.message, entry.id).await;
-                self.desk.send_result(entry.id, result).unwrap();
+                self.desk.send_result(&entry, result).unwrap();
             }
         }
         self.telegram.sent()[before..].to_vec()

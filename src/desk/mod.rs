@@ -242,11 +242,10 @@ impl Desk {
         // Taking the cycle lock means an entry is never seen before its commit is flushed.
         let _cycle = self.cycle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = self.clock.now();
-        let mut seen = std::collections::HashSet::new();
         let mut due = Vec::new();
         let mut next_due: Option<DateTime<Utc>> = None;
-        for entry in self.store.outbox()? {
-            if !seen.insert(entry.message.chat.clone()) || in_flight.contains(&entry.message.chat) {
+        for entry in self.store.outbox_heads()? {
+            if in_flight.contains(&entry.message.chat) {
                 continue;
             }
             if entry.not_before <= now {
@@ -259,9 +258,10 @@ impl Desk {
     }
 
     /// Records the outcome of one send attempt.
-    pub fn send_result(&self, id: u64, result: Result<Delivered, SendError>) -> Result<(), DeskError> {
+    pub fn send_result(&self, sent: &OutboxEntry, result: Result<Delivered, SendError>) -> Result<(), DeskError> {
         let _cycle = self.cycle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(entry) = self.store.outbox_entry(id)? else {
+        let id = sent.id;
+        let Some(entry) = self.store.outbox_entry(&sent.message.chat, id)? else {
             // Erased meanwhile (`/forget`): nothing to record.
             return Ok(());
         };
@@ -269,7 +269,7 @@ impl Desk {
         match result {
             Ok(delivered) => {
                 self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                work.changes.remove_outbox(id);
+                work.changes.remove_outbox(&entry);
                 if let Purpose::TicketToStaff { ticket } = entry.purpose {
                     for message_id in &delivered.message_ids {
                         work.changes.link_staff_message(&entry.message.chat, message_id, ticket);

@@ -275,7 +275,7 @@ fn forget(work: &mut Work<'_>, incoming: &Incoming, patron: &mut Patron, argumen
     }
     for entry in desk.store.outbox()? {
         if matches!(&entry.purpose, Purpose::Patron { patron, .. } if patron == user) {
-            work.changes.remove_outbox(entry.id);
+            work.changes.remove_outbox(&entry);
         }
     }
     desk.forget_flood(user);
