@@ -377,6 +377,8 @@ impl Store {
                     .map_err(|error| StoreError::Io(format!("record {}: {error}", String::from_utf8_lossy(&key))))?,
             );
         }
+        // Oldest first across chats, so no chat's backlog starves another.
+        heads.sort_by_key(|entry: &OutboxEntry| entry.id);
         Ok(heads)
     }
 
