@@ -1,4 +1,4 @@
-//! Hostile and odd input never panics the engine or the desk: tens of thousands
+//! Hostile and odd input never panics the engine or the desk: thousands
 //! of mutated patron questions (a deterministic generator, so failures replay),
 //! through both the engine and the full desk.
 
