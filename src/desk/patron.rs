@@ -54,11 +54,24 @@ fn ask(work: &mut Work<'_>, incoming: &Incoming, patron: &mut Patron, text: &str
     let desk = work.desk;
     let engine = desk.engine();
     let context_branch = context_branch(work, incoming, patron);
-    let answer = engine.answer(&Question {
-        text,
-        branch: context_branch.as_deref(),
-        now: work.now,
-    });
+    // A bug in the engine must not turn one message into an update the
+    // platform redelivers forever: a panic becomes an escalation.
+    let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.answer(&Question {
+            text,
+            branch: context_branch.as_deref(),
+            now: work.now,
+        })
+    }));
+    let answer = match answered {
+        Ok(answer) => answer,
+        Err(_) => {
+            tracing::error!(chat = %incoming.chat, update = %incoming.update_id, "the engine panicked; escalating");
+            desk.counters.escalated.fetch_add(1, Ordering::Relaxed);
+            tickets::open(work, incoming, patron, context_branch, None)?;
+            return Ok(());
+        }
+    };
     if answer.kind == AnswerKind::Escalate {
         desk.counters.escalated.fetch_add(1, Ordering::Relaxed);
         let branch = engine
