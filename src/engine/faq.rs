@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use super::fasthash::FastMap;
 use super::text::{TextPipeline, Word};
 use crate::knowledge::{Faq, Knowledge};
 
@@ -65,7 +66,7 @@ pub struct FaqMatch {
 pub struct FaqIndex {
     entries: Vec<IndexedFaq>,
     units: Vec<Unit>,
-    term_ids: HashMap<String, TermId>,
+    term_ids: FastMap<String, TermId>,
     idf: Vec<f32>,
     /// Per term: the entries using it, with the weight of the strongest field it appears in.
     entry_postings: Vec<Vec<(u32, f32)>>,
@@ -112,7 +113,7 @@ impl FaqIndex {
             }
         }
 
-        let mut term_ids: HashMap<String, TermId> = HashMap::new();
+        let mut term_ids: FastMap<String, TermId> = FastMap::default();
         let mut document_frequency: Vec<u32> = Vec::new();
         let mut entry_postings: Vec<Vec<(u32, f32)>> = Vec::new();
         let mut unit_postings: Vec<Vec<u32>> = Vec::new();
@@ -219,7 +220,8 @@ impl FaqIndex {
         if total <= 0.0 {
             return Vec::new();
         }
-        let mut matches: Vec<FaqMatch> = Vec::new();
+        // The best `limit` so far, best first: a small insertion list beats sorting every entry.
+        let mut matches: Vec<FaqMatch> = Vec::with_capacity(limit + 1);
         for (index, entry) in self.entries.iter().enumerate() {
             if explained[index] <= 0.0 {
                 continue;
@@ -235,20 +237,30 @@ impl FaqIndex {
             } else {
                 0.0
             };
-            matches.push(FaqMatch {
+            let candidate = FaqMatch {
                 entry: index,
                 score,
                 coverage,
                 recall,
-            });
+            };
+            let position = matches.partition_point(|better| self.ranks_before(better, &candidate));
+            if position < limit {
+                matches.insert(position, candidate);
+                matches.truncate(limit);
+            }
         }
-        matches.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| self.entries[a.entry].id.cmp(&self.entries[b.entry].id))
-        });
-        matches.truncate(limit);
         matches
+    }
+}
+
+impl FaqIndex {
+    /// Higher score first; ties go to the id that sorts first, so results never depend on file order.
+    fn ranks_before(&self, first: &FaqMatch, second: &FaqMatch) -> bool {
+        match first.score.total_cmp(&second.score) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => self.entries[first.entry].id < self.entries[second.entry].id,
+        }
     }
 }
 

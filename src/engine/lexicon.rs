@@ -5,6 +5,10 @@
 //! thing at a reference desk), multi-word phrases, chat shorthand and stop
 //! words. A library's own `[synonyms]` in `library.toml` are added on top.
 
+use std::sync::OnceLock;
+
+use super::fasthash::FastSet;
+
 /// Concept groups: every listed word (surface form or stem) is read as the concept.
 pub const CONCEPTS: &[(&str, &[&str])] = &[
     (
@@ -1053,10 +1057,11 @@ pub fn shorthand(word: &str) -> Option<&'static str> {
 
 /// Words that carry no topic of their own.
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
 }
 
-/// Sorted, for binary search.
+/// Sorted and unique, so the list stays easy to read and edit.
 const STOP_WORDS: &[&str] = &[
     "",
     "a",

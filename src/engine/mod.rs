@@ -8,6 +8,7 @@ mod branches;
 pub mod dates;
 mod events;
 mod faq;
+mod fasthash;
 pub mod hours;
 mod lexicon;
 mod spelling;
@@ -20,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use answer::{Answer, AnswerKind, Guess};
 use branches::{BranchFinder, BranchMention};
-use dates::{NamedDay, When};
+use dates::{NamedDay, NamedDays, When};
 pub use events::is_announced;
 use events::{EventIndex, EventRequest};
 use faq::{FaqIndex, FaqMatch, QueryTerm};
@@ -60,7 +61,7 @@ pub struct Engine {
     events: EventIndex,
     branches: BranchFinder,
     speller: Speller,
-    named_days: Vec<NamedDay>,
+    named_days: NamedDays,
     /// Every service any branch lists, as terms, with its display text.
     services: Vec<(Vec<String>, String)>,
     config: EngineConfig,
@@ -114,7 +115,7 @@ impl Engine {
             events,
             branches,
             speller,
-            named_days,
+            named_days: NamedDays::new(&named_days),
             services,
             config,
         }
@@ -144,7 +145,7 @@ impl Engine {
         let chat_branch = question.branch.filter(|id| knowledge.branch(id).is_some());
         let branch = named_branch.or(chat_branch);
         let remaining = words_outside(&surface, &mentions);
-        let when_mention = dates::find_when(question.text, today, &self.named_days);
+        let when_mention = dates::find_when_named(question.text, today, &self.named_days);
         let (when, time) = match when_mention {
             Some(mention) => (Some(mention.when), mention.time),
             None => (None, None),
@@ -158,14 +159,16 @@ impl Engine {
             .cloned()
             .collect();
         let faq_matches = self.faq.search(&query, 3);
-        let topic_matches = if topic.is_empty() {
-            Vec::new()
-        } else {
-            self.faq.search(&topic, 3)
+        // Whether an FAQ topic dominates matters only when the wording also asks for hours or
+        // branch details; search again only then, and only if context terms were dropped.
+        let strong_topic_faq = (cues.hours || cues.branch_info) && {
+            let strong = |top: &FaqMatch| top.coverage >= 0.7 && top.recall >= 0.5;
+            if topic.len() == query.len() {
+                faq_matches.first().is_some_and(strong)
+            } else {
+                !topic.is_empty() && self.faq.search(&topic, 1).first().is_some_and(strong)
+            }
         };
-        let strong_topic_faq = topic_matches
-            .first()
-            .is_some_and(|top| top.coverage >= 0.7 && top.recall >= 0.5);
         let unknown_branch = if named_branch.is_none() {
             self.branches.unknown(&surface, |word| self.speller.knows(word))
         } else {

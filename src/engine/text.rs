@@ -4,10 +4,9 @@
 //! The same pipeline runs over knowledge text at index time and over patron
 //! messages at question time, so both sides land on the same terms.
 
-use std::collections::HashMap;
-
 use rust_stemmers::{Algorithm, Stemmer};
 
+use super::fasthash::FastMap;
 use super::lexicon;
 
 /// Longest message prefix the engine reads; longer messages are cut, not rejected.
@@ -32,18 +31,18 @@ type Phrase = (Vec<&'static str>, Vec<String>);
 /// Shared, immutable text machinery (stemmer, lexicon tables).
 pub struct TextPipeline {
     stemmer: Stemmer,
-    concepts: HashMap<&'static str, &'static str>,
+    concepts: FastMap<&'static str, &'static str>,
     /// First word -> (the phrase's words, its replacement terms), longest phrase first.
-    phrases: HashMap<&'static str, Vec<Phrase>>,
+    phrases: FastMap<&'static str, Vec<Phrase>>,
     /// The library's own `[synonyms]`: patron wording -> the library's wording.
-    rewrites: HashMap<String, Vec<Rewrite>>,
+    rewrites: FastMap<String, Vec<Rewrite>>,
 }
 
 impl TextPipeline {
     /// `synonyms` are the library's `[synonyms]`: a canonical phrase and the phrases patrons use for it.
     pub fn new(synonyms: &[(String, Vec<String>)]) -> Self {
         let stemmer = Stemmer::create(Algorithm::English);
-        let mut concepts = HashMap::new();
+        let mut concepts = FastMap::default();
         for (concept, words) in lexicon::CONCEPTS {
             // A concept's own name reads as the concept, so phrases may name it.
             concepts.insert(*concept, *concept);
@@ -51,7 +50,7 @@ impl TextPipeline {
                 concepts.insert(*word, *concept);
             }
         }
-        let mut phrases: HashMap<&'static str, Vec<Phrase>> = HashMap::new();
+        let mut phrases: FastMap<&'static str, Vec<Phrase>> = FastMap::default();
         for (phrase, replacement) in lexicon::PHRASES {
             let words: Vec<&'static str> = phrase.split(' ').collect();
             let terms = replacement
@@ -63,7 +62,7 @@ impl TextPipeline {
         for candidates in phrases.values_mut() {
             candidates.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
         }
-        let mut rewrites: HashMap<String, Vec<Rewrite>> = HashMap::new();
+        let mut rewrites: FastMap<String, Vec<Rewrite>> = FastMap::default();
         for (canonical, patron_phrases) in synonyms {
             let canonical_words: Vec<String> = split_raw(canonical);
             for phrase in patron_phrases {
@@ -178,7 +177,7 @@ impl TextPipeline {
 }
 
 /// A lexicon concept when the word or its stem belongs to one, else the stem.
-fn term_of(stemmer: &Stemmer, concepts: &HashMap<&'static str, &'static str>, word: &str) -> String {
+fn term_of(stemmer: &Stemmer, concepts: &FastMap<&'static str, &'static str>, word: &str) -> String {
     if let Some(concept) = concepts.get(word) {
         return (*concept).to_string();
     }
