@@ -741,6 +741,9 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("not done with", "renew"),
     ("not done", "renew"),
     ("not finished", "renew"),
+    ("halfway through", "renew"),
+    ("half way through", "renew"),
+    ("only read half", "renew"),
     // How long a loan lasts.
     ("checkout time", "loanperiod"),
     ("check out time", "loanperiod"),

@@ -280,6 +280,7 @@ mod tests {
         let cases: &[(&str, &[&str], &[&str])] = &[
             // (message, terms it must produce, terms it must not produce)
             ("im not done with them, can i get more time", &["renew"], &[]),
+            ("due tomorrow and ive only read half of it", &["renew"], &[]),
             (
                 "is there somewhere to leave books at night after you close",
                 &["return", "afterhours"],
