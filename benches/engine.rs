@@ -88,27 +88,44 @@ fn answer(criterion: &mut Criterion) {
             start.elapsed()
         })
     });
-    // Criterion reports means; the target is a tail latency, so measure the distribution too.
-    let mut samples: Vec<Duration> = Vec::new();
-    for _ in 0..20 {
-        for text in &questions {
+    // Criterion reports means; the target is a tail latency, so time every question of the
+    // case files on its own, many times, and report the distribution.
+    const ROUNDS: usize = 50;
+    let mut samples: Vec<Duration> = Vec::with_capacity(ROUNDS * questions.len());
+    let mut fastest: Vec<Duration> = vec![Duration::MAX; questions.len()];
+    for _ in 0..ROUNDS {
+        for (index, text) in questions.iter().enumerate() {
             let start = Instant::now();
             std::hint::black_box(engine.answer(&Question {
                 text,
                 branch: None,
                 now,
             }));
-            samples.push(start.elapsed());
+            let elapsed = start.elapsed();
+            samples.push(elapsed);
+            fastest[index] = fastest[index].min(elapsed);
         }
     }
     samples.sort();
-    let percentile = |fraction: f64| samples[((samples.len() - 1) as f64 * fraction) as usize];
+    fastest.sort();
+    let percentile =
+        |sorted: &[Duration], fraction: f64| sorted[((sorted.len() - 1) as f64 * fraction).round() as usize];
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
     println!(
-        "answer latency over {} answers: median {:?}, p99 {:?}, max {:?}",
+        "answer latency over {} answers ({} questions x {ROUNDS}): mean {mean:?}, median {:?}, p99 {:?}, max {:?}",
         samples.len(),
-        percentile(0.5),
-        percentile(0.99),
-        samples[samples.len() - 1]
+        questions.len(),
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        samples[samples.len() - 1],
+    );
+    // On a shared machine the raw tail includes time the process was not scheduled; the fastest
+    // run of each question is its own cost, and the p99 over questions is the slowest questions' cost.
+    println!(
+        "per-question cost (fastest of {ROUNDS} runs): median {:?}, p99 {:?}, max {:?}",
+        percentile(&fastest, 0.5),
+        percentile(&fastest, 0.99),
+        fastest[fastest.len() - 1],
     );
 }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
+use super::fasthash::FastMap;
 use super::spelling::Speller;
 use crate::knowledge::Branch;
 
@@ -56,14 +57,14 @@ pub struct UnknownBranch {
 
 pub struct BranchFinder {
     /// Space-joined and concatenated forms of every name -> (branch id, confidence).
-    forms: HashMap<String, (String, f32)>,
+    forms: FastMap<String, (String, f32)>,
     speller: Speller,
     names: Vec<(String, String)>,
 }
 
 impl BranchFinder {
     pub fn new(branches: &[Branch]) -> Self {
-        let mut forms: HashMap<String, (String, f32)> = HashMap::new();
+        let mut forms: FastMap<String, (String, f32)> = FastMap::default();
         let mut insert = |form: Vec<String>, id: &str, confidence: f32| {
             if form.is_empty() {
                 return;
@@ -116,19 +117,28 @@ impl BranchFinder {
 
     /// Every branch named in `words` (lowercased surface words), longest match first, no overlaps.
     pub fn find(&self, words: &[String]) -> Vec<BranchMention> {
-        let words: Vec<String> = words.iter().map(|word| number_word(word).to_string()).collect();
+        let words: Vec<&str> = words.iter().map(|word| number_word(word)).collect();
+        // Whether each word may be part of a typo'd name: not a stop word or a generic word.
+        let content: Vec<bool> = words
+            .iter()
+            .map(|word| !super::lexicon::is_stop_word(word) && !GENERIC_WORDS.contains(word))
+            .collect();
         let mut mentions = Vec::new();
+        // Reused for every span tried, so looking up a span does not allocate.
+        let mut spaced = String::new();
+        let mut joined = String::new();
         let mut start = 0;
         while start < words.len() {
             let mut found = None;
             for length in (1..=LONGEST_NAME_WORDS.min(words.len() - start)).rev() {
                 let slice = &words[start..start + length];
-                if slice.iter().all(|word| GENERIC_WORDS.contains(&word.as_str())) {
+                if slice.iter().all(|word| GENERIC_WORDS.contains(word)) {
                     continue;
                 }
-                if let Some((id, confidence)) = self.lookup(slice) {
+                let content_words = content[start..start + length].iter().all(|content| *content);
+                if let Some((id, confidence)) = self.lookup(slice, content_words, &mut spaced, &mut joined) {
                     found = Some(BranchMention {
-                        branch_id: id,
+                        branch_id: id.to_string(),
                         start,
                         end: start + length,
                         confidence,
@@ -147,24 +157,34 @@ impl BranchFinder {
         mentions
     }
 
-    fn lookup(&self, slice: &[String]) -> Option<(String, f32)> {
-        let spaced = slice.join(" ");
-        if let Some((id, confidence)) = self.forms.get(&spaced) {
-            return Some((id.clone(), *confidence));
+    fn lookup(
+        &self,
+        slice: &[&str],
+        content_words: bool,
+        spaced: &mut String,
+        joined: &mut String,
+    ) -> Option<(&str, f32)> {
+        spaced.clear();
+        joined.clear();
+        for (position, word) in slice.iter().enumerate() {
+            if position > 0 {
+                spaced.push(' ');
+            }
+            spaced.push_str(word);
+            joined.push_str(word);
         }
-        let joined = slice.concat();
-        if let Some((id, confidence)) = self.forms.get(&joined) {
-            return Some((id.clone(), confidence * 0.95));
+        if let Some((id, confidence)) = self.forms.get(spaced.as_str()) {
+            return Some((id, *confidence));
+        }
+        if let Some((id, confidence)) = self.forms.get(joined.as_str()) {
+            return Some((id, confidence * 0.95));
         }
         // Typos only in names long enough that one slip cannot turn one real word into another, and only
         // for one- or two-word spans of content words: every span tried costs a speller lookup.
-        let content_words = slice
-            .iter()
-            .all(|word| !super::lexicon::is_stop_word(word) && !GENERIC_WORDS.contains(&word.as_str()));
         if slice.len() <= 2 && content_words && (6..=20).contains(&joined.len()) {
-            let corrected = self.speller.correct(&joined)?;
+            let corrected = self.speller.correct(joined)?;
             let (id, confidence) = self.forms.get(corrected)?;
-            return Some((id.clone(), confidence * 0.85));
+            return Some((id, confidence * 0.85));
         }
         None
     }

@@ -37,6 +37,33 @@ pub struct WhenMention {
 
 /// `text` is the raw message (any case, punctuation, typos). `named_days` come from the knowledge base and win over the built-in holiday list when their names match.
 pub fn find_when(text: &str, today: NaiveDate, named_days: &[NamedDay]) -> Option<WhenMention> {
+    find_when_named(text, today, &NamedDays::new(named_days))
+}
+
+/// The knowledge base's named days, tokenized once per snapshot rather than once per message.
+#[derive(Debug, Default)]
+pub struct NamedDays {
+    /// (the name's words, its display name, the date), without duplicates.
+    days: Vec<(Vec<String>, String, NaiveDate)>,
+}
+
+impl NamedDays {
+    pub fn new(named_days: &[NamedDay]) -> Self {
+        let mut days: Vec<(Vec<String>, String, NaiveDate)> = Vec::new();
+        for day in named_days {
+            let display = display_name(&day.name);
+            let words: Vec<String> = tokenize(display).iter().map(|t| canon(&t.word).to_string()).collect();
+            if words.is_empty() || days.iter().any(|(known, _, date)| *known == words && *date == day.date) {
+                continue;
+            }
+            days.push((words, display.to_string(), day.date));
+        }
+        NamedDays { days }
+    }
+}
+
+/// `find_when` with the named days prepared in advance.
+pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> Option<WhenMention> {
     let toks = tokenize(text);
     if toks.is_empty() {
         return None;
@@ -280,15 +307,8 @@ impl Scan {
         Some(count)
     }
 
-    fn holidays(&mut self, named_days: &[NamedDay]) {
-        let named: Vec<(Vec<String>, &str, NaiveDate)> = named_days
-            .iter()
-            .filter_map(|day| {
-                let display = display_name(&day.name);
-                let words: Vec<String> = tokenize(display).iter().map(|t| canon(&t.word).to_string()).collect();
-                (!words.is_empty()).then_some((words, display, day.date))
-            })
-            .collect();
+    fn holidays(&mut self, named_days: &NamedDays) {
+        let named = &named_days.days;
         let floor = self.floor();
         let mut i = 0;
         while i < self.toks.len() {
@@ -1119,13 +1139,13 @@ fn display_name(name: &str) -> &str {
 }
 
 fn upcoming_named<'a>(
-    candidates: impl Iterator<Item = &'a (Vec<String>, &'a str, NaiveDate)>,
+    candidates: impl Iterator<Item = &'a (Vec<String>, String, NaiveDate)>,
     floor: NaiveDate,
 ) -> Option<(NaiveDate, String)> {
     candidates
         .filter(|(_, _, date)| *date >= floor)
         .min_by_key(|(_, _, date)| *date)
-        .map(|(_, name, date)| (*date, (*name).to_string()))
+        .map(|(_, name, date)| (*date, name.clone()))
 }
 
 #[derive(Clone, Copy)]

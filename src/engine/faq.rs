@@ -4,16 +4,27 @@
 //! evidence), its tags and id (medium) and its answer (weak). A question is
 //! scored by how much of its own weight (inverse document frequency) an entry
 //! explains, and by how completely it restates one of the entry's questions.
+//!
+//! Terms are interned to numbers at build time and kept in postings lists
+//! (term -> the entries and phrasings using it), so a search touches only the
+//! entries that share a term with the question and allocates a few small
+//! buffers, never strings.
 
 use std::collections::HashMap;
 
+use super::fasthash::FastMap;
 use super::text::{TextPipeline, Word};
 use crate::knowledge::{Faq, Knowledge};
 
 /// How much a term found only in one field counts, relative to a question or variant.
 const TITLE_WEIGHT: f32 = 1.0;
 const TAG_WEIGHT: f32 = 0.7;
-const ANSWER_WEIGHT: f32 = 0.45;
+const ANSWER_WEIGHT: f32 = 0.4;
+/// A phrasing must carry at least this much weight to be fully restated: a one-word variant
+/// such as "parking" is strong evidence only when that word is rare.
+const MIN_UNIT_WEIGHT: f32 = 3.0;
+
+type TermId = u32;
 
 /// One searchable FAQ id (a system entry with its branch overrides, or a branch-only entry).
 #[derive(Debug)]
@@ -21,10 +32,15 @@ struct IndexedFaq {
     id: String,
     /// Set for an entry that exists only in one branch's file.
     only_branch: Option<String>,
-    /// Question and variants, each as its unique terms.
-    units: Vec<Vec<String>>,
-    /// Every term of the entry with the weight of the strongest field it appears in.
-    terms: HashMap<String, f32>,
+    /// Index of this entry's first phrasing in `FaqIndex::units`; its phrasings are contiguous.
+    first_unit: usize,
+    unit_count: usize,
+}
+
+/// A question or variant: its total term weight.
+#[derive(Debug)]
+struct Unit {
+    weight: f32,
 }
 
 /// A query term and how much to trust it (corrected spellings count less).
@@ -37,8 +53,8 @@ pub struct QueryTerm {
 /// One candidate answer.
 #[derive(Debug, Clone)]
 pub struct FaqMatch {
-    pub id: String,
-    pub only_branch: Option<String>,
+    /// Index into the entries, for `FaqIndex::entry_id`.
+    entry: usize,
     /// Ranking score, roughly 0..1.
     pub score: f32,
     /// Share of the question's weight this entry explains.
@@ -49,26 +65,40 @@ pub struct FaqMatch {
 
 pub struct FaqIndex {
     entries: Vec<IndexedFaq>,
-    idf: HashMap<String, f32>,
+    units: Vec<Unit>,
+    term_ids: FastMap<String, TermId>,
+    idf: Vec<f32>,
+    /// Per term: the entries using it, with the weight of the strongest field it appears in.
+    entry_postings: Vec<Vec<(u32, f32)>>,
+    /// Per term: the phrasings (question or variant) using it.
+    unit_postings: Vec<Vec<u32>>,
     /// Weight of a term no entry uses: unknown words may be noise or an unanswerable topic.
     unseen_idf: f32,
 }
 
+/// An entry while the index is built.
+struct Draft {
+    id: String,
+    only_branch: Option<String>,
+    units: Vec<Vec<String>>,
+    terms: HashMap<String, f32>,
+}
+
 impl FaqIndex {
     pub fn build(knowledge: &Knowledge, pipeline: &TextPipeline) -> Self {
-        let mut entries: Vec<IndexedFaq> = Vec::new();
+        let mut drafts: Vec<Draft> = Vec::new();
         let mut by_id: HashMap<String, usize> = HashMap::new();
         for faq in &knowledge.faqs {
-            by_id.insert(faq.id.clone(), entries.len());
-            entries.push(index_entry(faq, None, pipeline));
+            by_id.insert(faq.id.clone(), drafts.len());
+            drafts.push(draft_entry(faq, None, pipeline));
         }
         for branch in &knowledge.branches {
             for faq in &branch.faqs {
                 match by_id.get(&faq.id) {
                     // An override answers the same question; its wording may add variants but not change the topic.
                     Some(&position) => {
-                        let extra = index_entry(faq, None, pipeline);
-                        let entry = &mut entries[position];
+                        let extra = draft_entry(faq, None, pipeline);
+                        let entry = &mut drafts[position];
                         for unit in extra.units {
                             if !entry.units.contains(&unit) {
                                 entry.units.push(unit);
@@ -76,108 +106,165 @@ impl FaqIndex {
                         }
                     }
                     None => {
-                        by_id.insert(faq.id.clone(), entries.len());
-                        entries.push(index_entry(faq, Some(branch.id.clone()), pipeline));
+                        by_id.insert(faq.id.clone(), drafts.len());
+                        drafts.push(draft_entry(faq, Some(branch.id.clone()), pipeline));
                     }
                 }
             }
         }
-        let count = entries.len().max(1) as f32;
-        let mut document_frequency: HashMap<String, u32> = HashMap::new();
-        for entry in &entries {
-            for term in entry.terms.keys() {
-                *document_frequency.entry(term.clone()).or_default() += 1;
+
+        let mut term_ids: FastMap<String, TermId> = FastMap::default();
+        let mut document_frequency: Vec<u32> = Vec::new();
+        let mut entry_postings: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut unit_postings: Vec<Vec<u32>> = Vec::new();
+        let mut intern = |term: &str,
+                          document_frequency: &mut Vec<u32>,
+                          entry_postings: &mut Vec<Vec<(u32, f32)>>,
+                          unit_postings: &mut Vec<Vec<u32>>| {
+            if let Some(&id) = term_ids.get(term) {
+                return id;
+            }
+            let id = document_frequency.len() as TermId;
+            term_ids.insert(term.to_string(), id);
+            document_frequency.push(0);
+            entry_postings.push(Vec::new());
+            unit_postings.push(Vec::new());
+            id
+        };
+        let mut entries = Vec::with_capacity(drafts.len());
+        let mut unit_terms: Vec<Vec<TermId>> = Vec::new();
+        for (index, draft) in drafts.iter().enumerate() {
+            let mut sorted_terms: Vec<(&String, &f32)> = draft.terms.iter().collect();
+            sorted_terms.sort_by(|a, b| a.0.cmp(b.0));
+            for (term, weight) in sorted_terms {
+                let id = intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings);
+                document_frequency[id as usize] += 1;
+                entry_postings[id as usize].push((index as u32, *weight));
+            }
+            entries.push(IndexedFaq {
+                id: draft.id.clone(),
+                only_branch: draft.only_branch.clone(),
+                first_unit: unit_terms.len(),
+                unit_count: draft.units.len(),
+            });
+            for unit in &draft.units {
+                let ids: Vec<TermId> = unit
+                    .iter()
+                    .map(|term| intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings))
+                    .collect();
+                for &id in &ids {
+                    unit_postings[id as usize].push(unit_terms.len() as u32);
+                }
+                unit_terms.push(ids);
             }
         }
-        let idf = document_frequency
-            .into_iter()
-            .map(|(term, frequency)| {
+        let count = entries.len().max(1) as f32;
+        let idf: Vec<f32> = document_frequency
+            .iter()
+            .map(|&frequency| {
                 let frequency = frequency as f32;
-                (term, ((count - frequency + 0.5) / (frequency + 0.5) + 1.0).ln())
+                ((count - frequency + 0.5) / (frequency + 0.5) + 1.0).ln()
+            })
+            .collect();
+        let units = unit_terms
+            .iter()
+            .map(|ids| Unit {
+                weight: ids.iter().map(|&id| idf[id as usize]).sum(),
             })
             .collect();
         let unseen_idf = (count + 1.0).ln() * 0.5;
         FaqIndex {
             entries,
+            units,
+            term_ids,
             idf,
+            entry_postings,
+            unit_postings,
             unseen_idf,
         }
     }
 
     pub fn idf(&self, term: &str) -> Option<f32> {
-        self.idf.get(term).copied()
+        self.term_ids.get(term).map(|&id| self.idf[id as usize])
+    }
+
+    /// The id of a matched entry.
+    pub fn entry_id(&self, found: &FaqMatch) -> &str {
+        &self.entries[found.entry].id
+    }
+
+    /// The branch a matched entry belongs to, when it exists in one branch's file only.
+    pub fn only_branch(&self, found: &FaqMatch) -> Option<&str> {
+        self.entries[found.entry].only_branch.as_deref()
     }
 
     /// The best entries for these query terms, best first (at most `limit`).
     pub fn search(&self, query: &[QueryTerm], limit: usize) -> Vec<FaqMatch> {
-        let weights: Vec<(usize, f32)> = query
-            .iter()
-            .enumerate()
-            .map(|(position, term)| {
-                (
-                    position,
-                    self.idf.get(&term.term).copied().unwrap_or(self.unseen_idf) * term.trust,
-                )
-            })
-            .collect();
-        let total: f32 = weights.iter().map(|(_, weight)| weight).sum();
+        let mut total = 0.0;
+        let mut explained = vec![0.0_f32; self.entries.len()];
+        let mut found = vec![0.0_f32; self.units.len()];
+        for term in query {
+            let Some(&id) = self.term_ids.get(&term.term) else {
+                total += self.unseen_idf * term.trust;
+                continue;
+            };
+            let weight = self.idf[id as usize] * term.trust;
+            total += weight;
+            for &(entry, field_weight) in &self.entry_postings[id as usize] {
+                explained[entry as usize] += weight * field_weight;
+            }
+            for &unit in &self.unit_postings[id as usize] {
+                found[unit as usize] += weight;
+            }
+        }
         if total <= 0.0 {
             return Vec::new();
         }
-        let mut matches: Vec<FaqMatch> = self
-            .entries
-            .iter()
-            .filter_map(|entry| {
-                let explained: f32 = weights
-                    .iter()
-                    .map(|(position, weight)| weight * entry.terms.get(&query[*position].term).copied().unwrap_or(0.0))
-                    .sum();
-                if explained <= 0.0 {
-                    return None;
-                }
-                let coverage = explained / total;
-                let recall = entry
-                    .units
-                    .iter()
-                    .map(|unit| self.unit_recall(unit, query))
-                    .fold(0.0_f32, f32::max);
-                // Both directions matter: the entry must explain the question, and the question should
-                // restate one of the entry's phrasings. The harmonic mean punishes either being weak.
-                let score = if coverage + recall > 0.0 {
-                    2.0 * coverage * recall / (coverage + recall)
-                } else {
-                    0.0
-                };
-                Some(FaqMatch {
-                    id: entry.id.clone(),
-                    only_branch: entry.only_branch.clone(),
-                    score,
-                    coverage,
-                    recall,
-                })
-            })
-            .collect();
-        matches.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        matches.truncate(limit);
-        matches
-    }
-
-    /// Share of a question/variant's weight that the query repeats.
-    fn unit_recall(&self, unit: &[String], query: &[QueryTerm]) -> f32 {
-        let mut total = 0.0;
-        let mut found = 0.0;
-        for term in unit {
-            let weight = self.idf.get(term).copied().unwrap_or(self.unseen_idf);
-            total += weight;
-            if let Some(query_term) = query.iter().find(|query_term| &query_term.term == term) {
-                found += weight * query_term.trust;
+        // The best `limit` so far, best first: a small insertion list beats sorting every entry.
+        let mut matches: Vec<FaqMatch> = Vec::with_capacity(limit + 1);
+        for (index, entry) in self.entries.iter().enumerate() {
+            if explained[index] <= 0.0 {
+                continue;
+            }
+            let coverage = explained[index] / total;
+            let recall = (entry.first_unit..entry.first_unit + entry.unit_count)
+                .map(|unit| found[unit] / self.units[unit].weight.max(MIN_UNIT_WEIGHT))
+                .fold(0.0_f32, f32::max);
+            // Both directions matter: the entry must explain the question, and the question should
+            // restate one of the entry's phrasings. The harmonic mean punishes either being weak.
+            let score = if coverage + recall > 0.0 {
+                2.0 * coverage * recall / (coverage + recall)
+            } else {
+                0.0
+            };
+            let candidate = FaqMatch {
+                entry: index,
+                score,
+                coverage,
+                recall,
+            };
+            let position = matches.partition_point(|better| self.ranks_before(better, &candidate));
+            if position < limit {
+                matches.insert(position, candidate);
+                matches.truncate(limit);
             }
         }
-        if total > 0.0 { found / total } else { 0.0 }
+        matches
     }
 }
 
-fn index_entry(faq: &Faq, only_branch: Option<String>, pipeline: &TextPipeline) -> IndexedFaq {
+impl FaqIndex {
+    /// Higher score first; ties go to the id that sorts first, so results never depend on file order.
+    fn ranks_before(&self, first: &FaqMatch, second: &FaqMatch) -> bool {
+        match first.score.total_cmp(&second.score) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => self.entries[first.entry].id < self.entries[second.entry].id,
+        }
+    }
+}
+
+fn draft_entry(faq: &Faq, only_branch: Option<String>, pipeline: &TextPipeline) -> Draft {
     let mut terms: HashMap<String, f32> = HashMap::new();
     let add = |words: &[Word], weight: f32, terms: &mut HashMap<String, f32>| {
         for word in words.iter().filter(|word| !word.stop) {
@@ -203,7 +290,7 @@ fn index_entry(faq: &Faq, only_branch: Option<String>, pipeline: &TextPipeline) 
     let tag_text = format!("{} {}", faq.tags.join(" "), faq.id.replace('-', " "));
     add(&pipeline.words(&tag_text), TAG_WEIGHT, &mut terms);
     add(&pipeline.words(&faq.answer), ANSWER_WEIGHT, &mut terms);
-    IndexedFaq {
+    Draft {
         id: faq.id.clone(),
         only_branch,
         units,

@@ -5,6 +5,10 @@
 //! thing at a reference desk), multi-word phrases, chat shorthand and stop
 //! words. A library's own `[synonyms]` in `library.toml` are added on top.
 
+use std::sync::OnceLock;
+
+use super::fasthash::FastSet;
+
 /// Concept groups: every listed word (surface form or stem) is read as the concept.
 pub const CONCEPTS: &[(&str, &[&str])] = &[
     (
@@ -158,6 +162,7 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "charges",
             "charged",
             "expensive",
+            "pricey",
             "cheap",
             "rate",
             "rates",
@@ -332,7 +337,25 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
     (
         "pet",
         &[
-            "pet", "pets", "dog", "dogs", "puppy", "puppies", "cat", "cats", "kitten", "animal", "animals",
+            "pet",
+            "pets",
+            "dog",
+            "dogs",
+            "puppy",
+            "puppies",
+            "cat",
+            "cats",
+            "kitten",
+            "animal",
+            "animals",
+            "retriever",
+            "retrievers",
+            "poodle",
+            "terrier",
+            "labrador",
+            "doggy",
+            "doggie",
+            "kitty",
         ],
     ),
     (
@@ -568,7 +591,6 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("storytime", &["storytime", "storytimes"]),
-    ("expensive", &["pricey"]),
     ("english", &["english", "esl", "ell"]),
     (
         "language",
@@ -602,6 +624,10 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "classmates",
             "university",
             "college",
+            "project",
+            "projects",
+            "assignment",
+            "assignments",
         ],
     ),
     (
@@ -644,10 +670,209 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
         "elder",
         &["senior", "seniors", "elderly", "retired", "retiree", "retirees"],
     ),
+    (
+        "belonging",
+        &[
+            "umbrella",
+            "umbrellas",
+            "wallet",
+            "wallets",
+            "keys",
+            "airpods",
+            "earbuds",
+            "headphones",
+            "jacket",
+            "coat",
+            "sweater",
+            "backpack",
+            "purse",
+            "glasses",
+            "sunglasses",
+            "charger",
+            "scarf",
+            "gloves",
+            "belongings",
+        ],
+    ),
+    (
+        "party",
+        &[
+            "party",
+            "parties",
+            "shower",
+            "birthday",
+            "birthdays",
+            "celebration",
+            "celebrations",
+            "reception",
+            "wedding",
+            "host",
+            "hosting",
+        ],
+    ),
+    (
+        "research",
+        &[
+            "research",
+            "article",
+            "articles",
+            "journal",
+            "journals",
+            "scholarly",
+            "academic",
+        ],
+    ),
+    ("ready", &["ready", "arrived", "arrive", "arrives"]),
+    ("pickup", &["pickup", "pickups", "collect", "grab"]),
+    ("block", &["block", "blocked", "blocks", "locked", "lockout"]),
+    ("link", &["link", "linked", "linking", "links"]),
 ];
 
-/// Multi-word phrases read as one or more terms, longest match first.
+/// Multi-word phrases read as one or more terms, longest match first. Replacement words go
+/// through the same stemming and concepts as any other word.
 pub const PHRASES: &[(&str, &str)] = &[
+    // Asking for more time is renewing.
+    ("more time", "renew"),
+    ("extra time", "renew"),
+    ("keep it longer", "renew"),
+    ("keep them longer", "renew"),
+    ("keep longer", "renew"),
+    ("need longer", "renew"),
+    ("not done with", "renew"),
+    ("not done", "renew"),
+    ("not finished", "renew"),
+    ("halfway through", "renew"),
+    ("half way through", "renew"),
+    ("only read half", "renew"),
+    // How long a loan lasts.
+    ("checkout time", "loanperiod"),
+    ("check out time", "loanperiod"),
+    ("checkout period", "loanperiod"),
+    ("loan period", "loanperiod"),
+    ("loan time", "loanperiod"),
+    ("lending period", "loanperiod"),
+    ("borrowing period", "loanperiod"),
+    ("how long can i keep", "loanperiod"),
+    ("how long do i get", "loanperiod"),
+    ("the most", "limit"),
+    ("at one time", "once"),
+    ("at a time", "once"),
+    // Something kept far too long.
+    ("years ago", "longtime"),
+    ("months ago", "longtime"),
+    ("ages ago", "longtime"),
+    ("for months", "longtime"),
+    ("for years", "longtime"),
+    ("for ages", "longtime"),
+    ("long time", "longtime"),
+    ("forever", "longtime"),
+    // The record still shows it.
+    ("still shows", "stillshows"),
+    ("still showing", "stillshows"),
+    ("still show", "stillshows"),
+    ("still says", "stillshows"),
+    ("still say", "stillshows"),
+    ("still listed", "stillshows"),
+    ("still on my account", "stillshows"),
+    ("still on my card", "stillshows"),
+    ("picture book", "book child"),
+    ("picture books", "book child"),
+    ("board book", "book child"),
+    ("board books", "book child"),
+    // When the building is closed (not an hours question).
+    ("after you close", "afterhours"),
+    ("after closing", "afterhours"),
+    ("after hours", "afterhours"),
+    ("after close", "afterhours"),
+    ("when you are closed", "afterhours"),
+    ("when closed", "afterhours"),
+    ("when the library is closed", "afterhours"),
+    ("when the branch is closed", "afterhours"),
+    ("while you are closed", "afterhours"),
+    ("at night", "afterhours"),
+    ("overnight", "afterhours"),
+    ("leave books", "return"),
+    ("leave my books", "return"),
+    ("leave the books", "return"),
+    ("drop off books", "return"),
+    ("drop off my books", "return"),
+    // A hold has arrived.
+    ("came in", "ready"),
+    ("hold come in", "hold ready"),
+    ("book is in", "book ready"),
+    ("book is here", "book ready"),
+    ("books are in", "book ready"),
+    ("hold is in", "hold ready"),
+    ("hold is here", "hold ready"),
+    ("holds are in", "hold ready"),
+    ("shows up", "ready"),
+    ("show up", "ready"),
+    ("pick up", "pickup"),
+    ("picked up", "pickup"),
+    ("picking up", "pickup"),
+    ("pick it up", "pickup"),
+    ("pick them up", "pickup"),
+    ("let me know", "notify"),
+    ("let you know", "notify"),
+    ("tell me when", "notify"),
+    ("last day", "pickup deadline"),
+    // Other libraries.
+    ("other library", "interlibrary"),
+    ("another library", "interlibrary"),
+    ("other libraries", "interlibrary"),
+    ("another library system", "interlibrary"),
+    ("inter library", "interlibrary"),
+    ("interlibrary", "interlibrary"),
+    ("peer reviewed", "research"),
+    ("get online", "wifi"),
+    ("go online", "wifi"),
+    ("get on the internet", "wifi"),
+    ("baby shower", "party"),
+    ("bridal shower", "party"),
+    // Giving time, not money.
+    ("give my time", "volunteer"),
+    ("give some of my time", "volunteer"),
+    ("give some time", "volunteer"),
+    ("donate my time", "volunteer"),
+    ("donate some time", "volunteer"),
+    ("donate time", "volunteer"),
+    ("help out", "volunteer"),
+    // In person or from home.
+    ("walk in", "inperson"),
+    ("walk into", "inperson"),
+    ("in person", "inperson"),
+    ("stop by", "inperson"),
+    ("same day", "inperson"),
+    ("without coming in", "online"),
+    ("without going in", "online"),
+    ("without going to the library", "online"),
+    ("without visiting", "online"),
+    ("from home", "online"),
+    // Cars and parking.
+    ("leave my car", "parking"),
+    ("leave the car", "parking"),
+    ("put my car", "parking"),
+    ("leave my vehicle", "parking"),
+    ("who do i tell", "complaint"),
+    ("who should i tell", "complaint"),
+    ("who can i tell", "complaint"),
+    ("who do i talk to", "complaint"),
+    ("would not let me", "block"),
+    ("will not let me", "block"),
+    ("did not let me", "block"),
+    ("does not let me", "block"),
+    ("not letting me", "block"),
+    ("see staff", "block"),
+    ("under my login", "link"),
+    ("under my account", "link"),
+    ("under one account", "link"),
+    ("one account", "link"),
+    ("one login", "link"),
+    // Having no card at hand is not having no card.
+    ("do not have my", "forget"),
+    ("did not bring my", "forget"),
+    ("without my", "forget"),
+    ("left my card at home", "forget card"),
     ("check out", "borrow"),
     ("checked out", "borrow"),
     ("checking out", "borrow"),
@@ -673,7 +898,7 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("late charge", "fine"),
     ("late charges", "fine"),
     ("fine free", "fine free"),
-    ("get in line", "hold wait"),
+    ("get in line", "hold"),
     ("in line for", "hold wait"),
     ("on ice", "freeze"),
     ("on hold", "hold"),
@@ -835,10 +1060,11 @@ pub fn shorthand(word: &str) -> Option<&'static str> {
 
 /// Words that carry no topic of their own.
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
 }
 
-/// Sorted, for binary search.
+/// Sorted and unique, so the list stays easy to read and edit.
 const STOP_WORDS: &[&str] = &[
     "",
     "a",
@@ -1026,6 +1252,18 @@ mod tests {
                 if let Some(previous) = seen.insert(*word, *concept) {
                     panic!("{word:?} is in both {previous:?} and {concept:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn no_concept_name_is_another_concepts_word() {
+        for (concept, _) in CONCEPTS {
+            for (other, words) in CONCEPTS {
+                assert!(
+                    other == concept || !words.contains(concept),
+                    "{concept:?} names a concept and is a word of {other:?}"
+                );
             }
         }
     }

@@ -1,11 +1,14 @@
 //! Typo correction against the knowledge base's own vocabulary.
 //!
-//! A symmetric-delete index (every word with one or two letters removed)
-//! finds candidates in microseconds; `strsim`'s Damerau-Levenshtein distance
-//! confirms them. Only words the knowledge base uses can be suggested, so a
+//! A symmetric-delete index (every word with one or two letters removed,
+//! kept as hashes) finds candidates in microseconds without allocating;
+//! `strsim`'s Damerau-Levenshtein distance confirms them. Only words the knowledge base uses can be suggested, so a
 //! correction can never invent a topic.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::fasthash::FastMap;
 
 /// Words shorter than this are never corrected: too many real words are one edit apart.
 const MIN_CORRECTABLE_LENGTH: usize = 5;
@@ -17,8 +20,11 @@ const TWO_EDIT_LENGTH: usize = 8;
 pub struct Speller {
     /// 1 or 2: how many edits a correction may make (two only for long words).
     max_edits: usize,
-    vocabulary: HashMap<String, u32>,
-    deletes: HashMap<String, Vec<u32>>,
+    vocabulary: FastMap<String, u32>,
+    /// Hash of a deletion variant -> indexes into `words` of the words it comes from. Keys are
+    /// hashes, not strings, so neither building nor looking up allocates; a collision only adds
+    /// a candidate, which the edit distance check then rejects.
+    deletes: HashMap<u64, Vec<u32>, BuildHasherDefault<PassThrough>>,
     words: Vec<String>,
 }
 
@@ -27,20 +33,35 @@ impl Speller {
     pub fn new(word_counts: HashMap<String, u32>, max_edits: usize) -> Self {
         let mut words: Vec<String> = word_counts.keys().cloned().collect();
         words.sort();
-        let mut deletes: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut deletes: HashMap<u64, Vec<u32>, BuildHasherDefault<PassThrough>> = HashMap::default();
+        let mut characters: Vec<char> = Vec::new();
         for (index, word) in words.iter().enumerate() {
-            let length = word.chars().count();
-            if length < MIN_CORRECTABLE_LENGTH {
+            characters.clear();
+            characters.extend(word.chars());
+            let length = characters.len();
+            // A correctable word, with at most two edits, can only reach words this long.
+            if length > MAX_CORRECTABLE_LENGTH + max_edits {
                 continue;
             }
-            let depth = if length >= TWO_EDIT_LENGTH { max_edits } else { 1 };
-            for variant in deletions(word, depth) {
-                deletes.entry(variant).or_default().push(index as u32);
-            }
+            // Every word is found by its own form (a typo that adds a letter to a short word);
+            // only correctable lengths get deletion variants.
+            let depth = if length < MIN_CORRECTABLE_LENGTH {
+                0
+            } else if length >= TWO_EDIT_LENGTH {
+                max_edits
+            } else {
+                1
+            };
+            for_each_deletion(&characters, depth, |hash| {
+                let slot = deletes.entry(hash).or_default();
+                if slot.last() != Some(&(index as u32)) {
+                    slot.push(index as u32);
+                }
+            });
         }
         Speller {
             max_edits,
-            vocabulary: word_counts,
+            vocabulary: word_counts.into_iter().collect(),
             deletes,
             words,
         }
@@ -60,16 +81,20 @@ impl Speller {
             return None;
         }
         let max_distance = if length >= TWO_EDIT_LENGTH { self.max_edits } else { 1 };
-        let mut candidates: HashSet<u32> = HashSet::new();
-        for variant in deletions(word, max_distance) {
-            if let Some(indexes) = self.deletes.get(&variant) {
+        let mut characters = [' '; MAX_CORRECTABLE_LENGTH];
+        for (slot, character) in characters.iter_mut().zip(word.chars()) {
+            *slot = character;
+        }
+        let characters = &characters[..length];
+        let mut candidates: Vec<u32> = Vec::new();
+        for_each_deletion(characters, max_distance, |hash| {
+            if let Some(indexes) = self.deletes.get(&hash) {
                 candidates.extend(indexes);
             }
-            if let Ok(index) = self.words.binary_search(&variant) {
-                candidates.insert(index as u32);
-            }
-        }
-        let first = word.chars().next();
+        });
+        candidates.sort_unstable();
+        candidates.dedup();
+        let first = characters.first().copied();
         candidates
             .into_iter()
             .map(|index| self.words[index as usize].as_str())
@@ -88,30 +113,55 @@ impl Speller {
     }
 }
 
-/// The word with up to `depth` characters removed, including the word itself.
-fn deletions(word: &str, depth: usize) -> HashSet<String> {
-    let mut result = HashSet::new();
-    result.insert(word.to_string());
-    let mut frontier = vec![word.to_string()];
-    for _ in 0..depth {
-        let mut next = Vec::new();
-        for current in &frontier {
-            let characters: Vec<char> = current.chars().collect();
-            for skip in 0..characters.len() {
-                let variant: String = characters
-                    .iter()
-                    .enumerate()
-                    .filter(|(index, _)| *index != skip)
-                    .map(|(_, character)| *character)
-                    .collect();
-                if result.insert(variant.clone()) {
-                    next.push(variant);
-                }
+/// Calls `visit` with the hash of the word and of every variant with up to `depth` (at most 2)
+/// characters removed. Variants reached in two ways are visited twice; callers tolerate that.
+fn for_each_deletion(characters: &[char], depth: usize, mut visit: impl FnMut(u64)) {
+    let length = characters.len();
+    visit(hash_without(characters, usize::MAX, usize::MAX));
+    if depth == 0 {
+        return;
+    }
+    for first in 0..length {
+        visit(hash_without(characters, first, usize::MAX));
+        if depth >= 2 {
+            for second in first + 1..length {
+                visit(hash_without(characters, first, second));
             }
         }
-        frontier = next;
     }
-    result
+}
+
+/// FNV-1a over the characters, skipping the two positions given.
+fn hash_without(characters: &[char], skip: usize, also_skip: usize) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (position, character) in characters.iter().enumerate() {
+        if position == skip || position == also_skip {
+            continue;
+        }
+        hash = (hash ^ u64::from(u32::from(*character))).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // The length goes in too, so variants of different lengths never share a key by accident.
+    hash ^ (characters.len() - usize::from(skip != usize::MAX) - usize::from(also_skip != usize::MAX)) as u64
+}
+
+/// The keys are already hashes; hashing them again would only cost time.
+#[derive(Default)]
+pub struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,9 @@
 //! The same pipeline runs over knowledge text at index time and over patron
 //! messages at question time, so both sides land on the same terms.
 
-use std::collections::HashMap;
-
 use rust_stemmers::{Algorithm, Stemmer};
 
+use super::fasthash::FastMap;
 use super::lexicon;
 
 /// Longest message prefix the engine reads; longer messages are cut, not rejected.
@@ -26,35 +25,44 @@ pub struct Word {
 
 /// Patron words and the library's words that replace them.
 type Rewrite = (Vec<String>, Vec<String>);
+/// A lexicon phrase's words and the terms it stands for.
+type Phrase = (Vec<&'static str>, Vec<String>);
 
 /// Shared, immutable text machinery (stemmer, lexicon tables).
 pub struct TextPipeline {
     stemmer: Stemmer,
-    concepts: HashMap<&'static str, &'static str>,
-    phrases: HashMap<&'static str, Vec<(Vec<&'static str>, &'static str)>>,
+    concepts: FastMap<&'static str, &'static str>,
+    /// First word -> (the phrase's words, its replacement terms), longest phrase first.
+    phrases: FastMap<&'static str, Vec<Phrase>>,
     /// The library's own `[synonyms]`: patron wording -> the library's wording.
-    rewrites: HashMap<String, Vec<Rewrite>>,
+    rewrites: FastMap<String, Vec<Rewrite>>,
 }
 
 impl TextPipeline {
     /// `synonyms` are the library's `[synonyms]`: a canonical phrase and the phrases patrons use for it.
     pub fn new(synonyms: &[(String, Vec<String>)]) -> Self {
         let stemmer = Stemmer::create(Algorithm::English);
-        let mut concepts = HashMap::new();
+        let mut concepts = FastMap::default();
         for (concept, words) in lexicon::CONCEPTS {
+            // A concept's own name reads as the concept, so phrases may name it.
+            concepts.insert(*concept, *concept);
             for word in *words {
                 concepts.insert(*word, *concept);
             }
         }
-        let mut phrases: HashMap<&'static str, Vec<(Vec<&'static str>, &'static str)>> = HashMap::new();
+        let mut phrases: FastMap<&'static str, Vec<Phrase>> = FastMap::default();
         for (phrase, replacement) in lexicon::PHRASES {
             let words: Vec<&'static str> = phrase.split(' ').collect();
-            phrases.entry(words[0]).or_default().push((words, *replacement));
+            let terms = replacement
+                .split(' ')
+                .map(|word| term_of(&stemmer, &concepts, word))
+                .collect();
+            phrases.entry(words[0]).or_default().push((words, terms));
         }
         for candidates in phrases.values_mut() {
             candidates.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
         }
-        let mut rewrites: HashMap<String, Vec<Rewrite>> = HashMap::new();
+        let mut rewrites: FastMap<String, Vec<Rewrite>> = FastMap::default();
         for (canonical, patron_phrases) in synonyms {
             let canonical_words: Vec<String> = split_raw(canonical);
             for phrase in patron_phrases {
@@ -117,15 +125,20 @@ impl TextPipeline {
 
     /// The full pipeline: surface words, phrase rewriting, stemming and concepts.
     pub fn words(&self, text: &str) -> Vec<Word> {
-        let surface = self.surface_words(text);
+        self.words_of(&self.surface_words(text))
+    }
+
+    /// Phrase rewriting, stemming and concepts over words `surface_words` already produced.
+    pub fn words_of(&self, surface: &[String]) -> Vec<Word> {
         let mut words = Vec::with_capacity(surface.len());
         let mut index = 0;
         while index < surface.len() {
-            if let Some((length, replacement)) = self.phrase_at(&surface, index) {
-                for term in replacement.split(' ') {
+            if let Some((length, replacement)) = self.phrase_at(surface, index) {
+                let text = surface[index..index + length].join(" ");
+                for term in replacement {
                     words.push(Word {
-                        text: surface[index..index + length].join(" "),
-                        term: term.to_string(),
+                        text: text.clone(),
+                        term: term.clone(),
                         stop: false,
                     });
                 }
@@ -146,17 +159,10 @@ impl TextPipeline {
 
     /// The canonical term of one lowercased word.
     pub fn term(&self, word: &str) -> String {
-        if let Some(concept) = self.concepts.get(word) {
-            return (*concept).to_string();
-        }
-        let stem = self.stemmer.stem(word);
-        match self.concepts.get(stem.as_ref()) {
-            Some(concept) => (*concept).to_string(),
-            None => stem.into_owned(),
-        }
+        term_of(&self.stemmer, &self.concepts, word)
     }
 
-    fn phrase_at(&self, words: &[String], index: usize) -> Option<(usize, &'static str)> {
+    fn phrase_at(&self, words: &[String], index: usize) -> Option<(usize, &[String])> {
         let candidates = self.phrases.get(words[index].as_str())?;
         candidates.iter().find_map(|(phrase, replacement)| {
             let end = index + phrase.len();
@@ -165,8 +171,20 @@ impl TextPipeline {
                     .iter()
                     .zip(&words[index..end])
                     .all(|(expected, word)| expected == word);
-            matches.then_some((phrase.len(), *replacement))
+            matches.then_some((phrase.len(), replacement.as_slice()))
         })
+    }
+}
+
+/// A lexicon concept when the word or its stem belongs to one, else the stem.
+fn term_of(stemmer: &Stemmer, concepts: &FastMap<&'static str, &'static str>, word: &str) -> String {
+    if let Some(concept) = concepts.get(word) {
+        return (*concept).to_string();
+    }
+    let stem = stemmer.stem(word);
+    match concepts.get(stem.as_ref()) {
+        Some(concept) => (*concept).to_string(),
+        None => stem.into_owned(),
     }
 }
 
@@ -253,5 +271,66 @@ mod tests {
     fn truncates_on_char_boundary() {
         let long = "é".repeat(2_000);
         assert_eq!(truncate(&long, 10).chars().count(), 10);
+    }
+
+    /// How patrons phrase things, and the terms the pipeline must read from them.
+    #[test]
+    fn reads_patron_phrasings_as_library_terms() {
+        let pipeline = TextPipeline::new(&[]);
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            // (message, terms it must produce, terms it must not produce)
+            ("im not done with them, can i get more time", &["renew"], &[]),
+            ("due tomorrow and ive only read half of it", &["renew"], &[]),
+            (
+                "is there somewhere to leave books at night after you close",
+                &["return", "afterhours"],
+                &["hours"],
+            ),
+            ("dont have my card on me", &["forget", "card"], &[]),
+            (
+                "my toddler ripped a picture book",
+                &["damage", "book", "child"],
+                &["photo"],
+            ),
+            ("needs 20 service hours", &["servicehours"], &["hours"]),
+            ("i left my airpods at the library", &["forget", "belonging"], &[]),
+            (
+                "the app still shows them as checked out",
+                &["stillshows", "borrow"],
+                &[],
+            ),
+            ("found a book from 2 years ago", &["longtime"], &[]),
+            ("the checkout time for movies", &["loanperiod", "movie"], &["borrow"]),
+            ("where should i leave my car", &["parking"], &[]),
+            ("my card wouldnt let me borrow", &["block"], &[]),
+            ("is my golden retriever allowed", &["pet"], &[]),
+            ("get it from some other library", &["interlibrary"], &[]),
+            ("give some of my time to the library", &["volunteer"], &[]),
+            ("can i host a baby shower", &["party"], &[]),
+            ("let me know when my hold shows up", &["notify", "ready"], &[]),
+        ];
+        for (message, wanted, unwanted) in cases {
+            let terms: Vec<String> = pipeline.words(message).into_iter().map(|word| word.term).collect();
+            for term in wanted.iter().map(|term| pipeline.term(term)) {
+                assert!(terms.contains(&term), "{message:?} should read as {term:?}: {terms:?}");
+            }
+            for term in unwanted.iter().map(|term| pipeline.term(term)) {
+                assert!(
+                    !terms.contains(&term),
+                    "{message:?} should not read as {term:?}: {terms:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn phrase_replacements_are_stemmed_like_any_word() {
+        let pipeline = TextPipeline::new(&[]);
+        let terms: Vec<String> = pipeline
+            .words("at one time")
+            .into_iter()
+            .map(|word| word.term)
+            .collect();
+        assert_eq!(terms, vec![pipeline.term("once")]);
     }
 }
