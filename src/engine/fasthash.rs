@@ -5,32 +5,9 @@
 //! the denial-of-service resistance of std's SipHash buys nothing here, and
 //! FNV-1a is several times faster on the short words the engine looks up.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// FNV-1a, 64 bit.
-pub struct FnvHasher(u64);
-
-impl Default for FnvHasher {
-    fn default() -> Self {
-        FnvHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
-
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FnvHasher>>;
-pub type FastSet<K> = HashSet<K, BuildHasherDefault<FnvHasher>>;
+/// FNV-1a from the `fnv` crate.
+pub type FastMap<K, V> = fnv::FnvHashMap<K, V>;
+pub type FastSet<K> = fnv::FnvHashSet<K>;
 
 #[cfg(test)]
 mod tests {
