@@ -8,10 +8,16 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use clap::{Parser, Subcommand};
 
+use refdesk::adapters::terminal::TerminalAdapter;
+use refdesk::chat::{ChatKind, Incoming, Platform, UserRef};
 use refdesk::clock::{Clock, FixedClock, SystemClock};
-use refdesk::engine::{Answer, AnswerKind, Engine, EngineConfig, Question};
+use refdesk::config::Config;
+use refdesk::daemon::{self, DaemonError, Tokens};
+use refdesk::desk::Desk;
+use refdesk::engine::{Engine, EngineConfig, Question};
 use refdesk::eval::{self, Outcome, Summary};
 use refdesk::knowledge::{self, Knowledge};
+use refdesk::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -67,14 +73,43 @@ enum Command {
         #[arg(required = true)]
         cases: Vec<PathBuf>,
     },
-    /// Talk to the bot in the terminal (no accounts or tokens needed).
+    /// Talk to the bot in the terminal (no accounts or tokens needed), as a
+    /// patron and, after `:staff`, as staff answering tickets.
     Chat {
         #[arg(long, default_value = "knowledge")]
         knowledge: PathBuf,
-        /// Start as a patron of this branch (branch id).
+        /// Chat as if in this branch's channel (branch id).
         #[arg(long)]
         branch: Option<String>,
+        /// Keep tickets and preferences in this directory (default: in memory, gone on exit).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
+    /// Run the daemon: connect the configured platforms and serve until SIGINT or SIGTERM.
+    Run {
+        #[arg(long, default_value = "config.toml")]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// What patrons asked that refdesk could not answer, and how staff kept up.
+    Report {
+        /// The daemon's data directory (stop the daemon first, or copy the directory).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Only questions and tickets from this date on (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        /// The knowledge directory, for reading the questions the way the engine does.
+        #[arg(long, default_value = "knowledge")]
+        knowledge: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -118,7 +153,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             evaluate(&knowledge, config, min_pass, verbose, &cases)
         }
-        Command::Chat { knowledge, branch } => chat(&knowledge, branch),
+        Command::Chat {
+            knowledge,
+            branch,
+            data,
+        } => chat(&knowledge, branch, data.as_deref()),
+        Command::Run { config, log_format } => run_daemon(&config, log_format),
+        Command::Report { data, since, knowledge } => report(&data, since, &knowledge),
     }
 }
 
@@ -288,21 +329,43 @@ fn evaluate(
     }
 }
 
-fn chat(directory: &Path, branch: Option<String>) -> Result<ExitCode> {
+fn chat(directory: &Path, branch: Option<String>, data: Option<&Path>) -> Result<ExitCode> {
     let knowledge = load(directory)?;
     if let Some(id) = &branch
         && knowledge.branch(id).is_none()
     {
         bail!("unknown branch id {id:?}");
     }
+    let store = match data {
+        Some(path) => Store::open(path, 16 * 1024 * 1024)?,
+        None => Store::temporary()?,
+    };
+    let patron_chat = TerminalAdapter::patron_chat();
+    let mut desk_config = Config::default().desk;
+    desk_config.system_staff = vec![TerminalAdapter::staff_chat()];
+    if let Some(id) = &branch {
+        desk_config.branch_chats.insert(patron_chat.clone(), id.clone());
+    }
     println!(
-        "{} reference desk. Ask a question; Ctrl-D to quit.",
+        "{} reference desk. Ask a question; /help lists commands. Type :staff to answer tickets as staff, :patron to go back; Ctrl-D quits.",
         knowledge.library.name
     );
     let engine = Engine::new(knowledge, EngineConfig::default());
+    let desk = Arc::new(Desk::new(engine, store, desk_config, Arc::new(SystemClock)));
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let shutdown = refdesk::adapters::Shutdown::new();
+    let adapter: Arc<dyn refdesk::chat::Adapter> = Arc::new(TerminalAdapter::default());
+    let sender = runtime.spawn(refdesk::outbox::run(
+        Arc::clone(&desk),
+        vec![adapter],
+        shutdown.clone().cancelled_owned(),
+    ));
     let mut editor = rustyline::DefaultEditor::new().context("cannot start line editing")?;
+    let mut as_staff = false;
+    let mut sequence = 0u64;
     loop {
-        let line = match editor.readline("you> ") {
+        let prompt = if as_staff { "staff> " } else { "you> " };
+        let line = match editor.readline(prompt) {
             Ok(line) => line,
             Err(rustyline::error::ReadlineError::Eof | rustyline::error::ReadlineError::Interrupted) => break,
             Err(error) => return Err(error).context("reading the terminal"),
@@ -312,30 +375,142 @@ fn chat(directory: &Path, branch: Option<String>) -> Result<ExitCode> {
             continue;
         }
         let _ = editor.add_history_entry(text);
-        let answer = engine.answer(&Question {
-            text,
-            branch: branch.as_deref(),
-            now: SystemClock.now(),
+        match text {
+            ":staff" => {
+                as_staff = true;
+                println!(
+                    "     (now typing in the staff chat: /tickets, /reply N TEXT, /close N, /claim N, /transfer N BRANCH)"
+                );
+                continue;
+            }
+            ":patron" => {
+                as_staff = false;
+                continue;
+            }
+            _ => {}
+        }
+        sequence += 1;
+        let (chat, user, name) = if as_staff {
+            (TerminalAdapter::staff_chat(), "librarian", "Librarian")
+        } else {
+            (patron_chat.clone(), "patron", "You")
+        };
+        let incoming = Incoming {
+            update_id: format!("terminal-{}-{sequence}", std::process::id()),
+            chat: chat.clone(),
+            chat_kind: ChatKind::Direct,
+            message_id: format!("in{sequence}"),
+            sender: UserRef::new(Platform::Terminal, user),
+            display_name: name.to_string(),
+            text: text.to_string(),
+            reply_to: None,
+            addressed: true,
+        };
+        desk.handle(&incoming).context("the desk failed")?;
+        // Let the answers print before the next prompt.
+        runtime.block_on(async {
+            for _ in 0..100 {
+                if desk.store().outbox_len() == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
         });
-        print_chat_answer(&answer);
     }
+    shutdown.cancel();
+    let _ = runtime.block_on(sender);
+    desk.store().flush()?;
     println!();
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_chat_answer(answer: &Answer) {
-    println!("bot> {}", answer.text.replace('\n', "\n     "));
-    if answer.kind == AnswerKind::Escalate {
-        let guess = answer
-            .guess
-            .as_ref()
-            .and_then(|guess| {
-                guess
-                    .target
-                    .as_ref()
-                    .map(|target| format!(" (best guess: {}:{target}, {:.2})", guess.kind, guess.confidence))
-            })
-            .unwrap_or_default();
-        println!("     [to staff: the question above{guess}]");
+fn run_daemon(config_path: &Path, log_format: LogFormat) -> Result<ExitCode> {
+    init_tracing(log_format);
+    let config = Config::load(config_path)?;
+    let tokens = Tokens {
+        telegram: token_from_env("TELEGRAM_BOT_TOKEN"),
+        discord: token_from_env("DISCORD_BOT_TOKEN"),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = refdesk::adapters::Shutdown::new();
+        let signal_shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_stop_signal().await;
+            tracing::info!("stop signal received; shutting down");
+            signal_shutdown.cancel();
+        });
+        let running = match daemon::start(config, tokens, shutdown.clone()).await {
+            Ok(running) => running,
+            Err(DaemonError::Knowledge { directory, diagnostics }) => {
+                for diagnostic in &diagnostics {
+                    eprintln!("{diagnostic}");
+                }
+                bail!(
+                    "the knowledge in {} did not load; fix it (see `refdesk check --knowledge {}`)",
+                    directory.display(),
+                    directory.display()
+                );
+            }
+            Err(error) => return Err(error.into()),
+        };
+        shutdown.cancelled().await;
+        match tokio::time::timeout(std::time::Duration::from_secs(9), running.finish()).await {
+            Ok(result) => result?,
+            Err(_) => tracing::warn!("shutdown took too long; exiting with work still in the outbox"),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn token_from_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|token| token.trim().to_string())
+        .filter(|token| !token.is_empty())
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
     }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REFDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn report(data: &Path, since: Option<chrono::NaiveDate>, knowledge_directory: &Path) -> Result<ExitCode> {
+    if !data.join("refdesk.sled").exists() {
+        bail!("{} holds no refdesk store (the daemon's data_dir)", data.display());
+    }
+    let store = Store::open(data, 16 * 1024 * 1024)?;
+    let engine = Engine::new(load(knowledge_directory)?, EngineConfig::default());
+    let report = refdesk::report::build(&store, &engine, since)?;
+    print!("{report}");
+    Ok(ExitCode::SUCCESS)
 }

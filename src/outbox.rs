@@ -58,7 +58,7 @@ pub async fn run(desk: Arc<Desk>, adapters: Vec<Arc<dyn Adapter>>, shutdown: imp
             let in_flight = Arc::clone(&in_flight);
             tasks.spawn(async move {
                 let result = adapter.send(&entry.message, entry.id).await;
-                if let Err(error) = desk.send_result(entry.id, result) {
+                if let Err(error) = desk.send_result(&entry, result) {
                     tracing::error!(outbox = entry.id, %error, "cannot record a send result");
                 }
                 in_flight

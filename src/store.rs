@@ -166,11 +166,12 @@ impl Changes {
     }
 
     pub fn put_outbox(&mut self, entry: &OutboxEntry) {
-        self.puts.push((outbox_key(entry.id), encode(entry)));
+        self.puts
+            .push((outbox_key(&entry.message.chat, entry.id), encode(entry)));
     }
 
-    pub fn remove_outbox(&mut self, id: u64) {
-        self.removes.push(outbox_key(id));
+    pub fn remove_outbox(&mut self, entry: &OutboxEntry) {
+        self.removes.push(outbox_key(&entry.message.chat, entry.id));
     }
 
     pub fn link_staff_message(&mut self, chat: &ChatRef, message_id: &str, ticket: u64) {
@@ -202,6 +203,9 @@ pub struct Store {
     state: sled::Tree,
 }
 
+/// 40 × 50 ms: how long opening waits for a lock held by a store that is shutting down.
+const LOCK_RETRIES: u32 = 40;
+
 const TICKET: &[u8] = b"t/";
 const PATRON: &[u8] = b"p/";
 const OUTBOX: &[u8] = b"o/";
@@ -217,11 +221,22 @@ impl Store {
         std::fs::create_dir_all(directory).map_err(|error| {
             StoreError::Io(format!("cannot create data directory {}: {error}", directory.display()))
         })?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(directory.join("refdesk.sled"))
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|error| classify_open_error(directory, error))?;
+            .cache_capacity(cache_bytes);
+        // sled releases its file lock from a background thread after the last
+        // handle is dropped, so a restart within the same process (or right
+        // after a previous instance exited) may briefly see it held.
+        let mut attempts = 0;
+        let db = loop {
+            match config.open().map_err(|error| classify_open_error(directory, error)) {
+                Err(StoreError::Locked(_)) if attempts < LOCK_RETRIES => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         Store::from_db(db, directory)
     }
 
@@ -340,13 +355,35 @@ impl Store {
         Ok(keys)
     }
 
-    /// The outbox in id order (per chat, the order messages must go out in).
+    /// The whole outbox, grouped by chat, each chat's entries in id order.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         self.scan(OUTBOX)
     }
 
-    pub fn outbox_entry(&self, id: u64) -> Result<Option<OutboxEntry>, StoreError> {
-        self.get(&outbox_key(id))
+    /// The oldest entry of every chat: the only ones that may be sent next.
+    /// Keys are grouped by chat, so only one value per chat is decoded.
+    pub fn outbox_heads(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut heads = Vec::new();
+        let mut current_chat: Option<Vec<u8>> = None;
+        for item in self.state.scan_prefix(OUTBOX) {
+            let (key, value) = item?;
+            let chat_part = &key[..key.len().saturating_sub(8)];
+            if current_chat.as_deref() == Some(chat_part) {
+                continue;
+            }
+            current_chat = Some(chat_part.to_vec());
+            heads.push(
+                decode(&value)
+                    .map_err(|error| StoreError::Io(format!("record {}: {error}", String::from_utf8_lossy(&key))))?,
+            );
+        }
+        // Oldest first across chats, so no chat's backlog starves another.
+        heads.sort_by_key(|entry: &OutboxEntry| entry.id);
+        Ok(heads)
+    }
+
+    pub fn outbox_entry(&self, chat: &ChatRef, id: u64) -> Result<Option<OutboxEntry>, StoreError> {
+        self.get(&outbox_key(chat, id))
     }
 
     pub fn outbox_len(&self) -> usize {
@@ -460,8 +497,16 @@ fn ticket_key(id: u64) -> Vec<u8> {
     keyed(TICKET, &[&id.to_be_bytes()])
 }
 
-fn outbox_key(id: u64) -> Vec<u8> {
-    keyed(OUTBOX, &[&id.to_be_bytes()])
+/// Grouped by chat, then by id: a chat's entries are contiguous and in order.
+fn outbox_key(chat: &ChatRef, id: u64) -> Vec<u8> {
+    keyed(
+        OUTBOX,
+        &[
+            chat.platform.name().as_bytes(),
+            chat.chat_id.as_bytes(),
+            &id.to_be_bytes(),
+        ],
+    )
 }
 
 fn unanswered_key(id: u64) -> Vec<u8> {

@@ -27,3 +27,30 @@ pub struct Started {
 
 /// Cancelled once, by the daemon, to stop taking new updates.
 pub type Shutdown = tokio_util::sync::CancellationToken;
+
+/// Starts every platform that has both a config section and a token.
+/// A platform that fails to connect stops startup with its reason.
+pub async fn start_configured(
+    desk: Arc<crate::desk::Desk>,
+    config: &crate::config::Config,
+    tokens: &crate::daemon::Tokens,
+    shutdown: Shutdown,
+) -> Result<Vec<Started>, (crate::chat::Platform, String)> {
+    #[cfg_attr(not(feature = "telegram"), allow(unused_mut))]
+    let mut started = Vec::new();
+    #[cfg(feature = "telegram")]
+    match (&config.telegram, &tokens.telegram) {
+        (Some(telegram_config), Some(token)) => {
+            let running = telegram::start(Arc::clone(&desk), telegram_config.clone(), token.clone(), shutdown.clone())
+                .await
+                .map_err(|error| (crate::chat::Platform::Telegram, error.to_string()))?;
+            started.push(running);
+        }
+        (None, Some(_)) => {
+            tracing::warn!("TELEGRAM_BOT_TOKEN is set but the config has no [telegram] section; Telegram is off");
+        }
+        _ => {}
+    }
+    let _ = (desk, config, tokens, shutdown);
+    Ok(started)
+}

@@ -19,12 +19,13 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 
-use crate::chat::{ChatRef, Delivered, Incoming, Outgoing, SendError, UserRef};
+use crate::chat::{ChatRef, Delivered, Incoming, Outgoing, Platform, SendError, UserRef};
 use crate::clock::Clock;
 use crate::config::DeskConfig;
 use crate::engine::Engine;
 use crate::store::{Changes, OutboxEntry, Purpose, Store, StoreError};
 
+pub use texts::{excerpt, format_minutes};
 pub use tickets::open_time_between;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,8 @@ pub struct Desk {
     recent: Mutex<HashMap<UserRef, FloodWindow>>,
     outbox_wakeup: tokio::sync::Notify,
     pub counters: Counters,
+    /// When each platform last delivered an update, for the status endpoint.
+    last_update: Mutex<HashMap<Platform, DateTime<Utc>>>,
 }
 
 #[derive(Debug, Default)]
@@ -132,6 +135,7 @@ impl Desk {
             recent: Mutex::new(HashMap::new()),
             outbox_wakeup: tokio::sync::Notify::new(),
             counters: Counters::default(),
+            last_update: Mutex::new(HashMap::new()),
         }
     }
 
@@ -157,6 +161,14 @@ impl Desk {
         self.clock.now()
     }
 
+    /// When each platform last delivered an update.
+    pub fn last_updates(&self) -> HashMap<Platform, DateTime<Utc>> {
+        self.last_update
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// Woken whenever new messages enter the outbox.
     pub fn outbox_wakeup(&self) -> &tokio::sync::Notify {
         &self.outbox_wakeup
@@ -165,6 +177,10 @@ impl Desk {
     /// Handles one incoming message: answers, escalates or carries out a
     /// command. Everything it causes is durable when this returns.
     pub fn handle(&self, incoming: &Incoming) -> Result<Handled, DeskError> {
+        self.last_update
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(incoming.chat.platform, self.clock.now());
         if !incoming.addressed {
             return Ok(Handled::Ignored);
         }
@@ -226,11 +242,10 @@ impl Desk {
         // Taking the cycle lock means an entry is never seen before its commit is flushed.
         let _cycle = self.cycle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = self.clock.now();
-        let mut seen = std::collections::HashSet::new();
         let mut due = Vec::new();
         let mut next_due: Option<DateTime<Utc>> = None;
-        for entry in self.store.outbox()? {
-            if !seen.insert(entry.message.chat.clone()) || in_flight.contains(&entry.message.chat) {
+        for entry in self.store.outbox_heads()? {
+            if in_flight.contains(&entry.message.chat) {
                 continue;
             }
             if entry.not_before <= now {
@@ -243,9 +258,10 @@ impl Desk {
     }
 
     /// Records the outcome of one send attempt.
-    pub fn send_result(&self, id: u64, result: Result<Delivered, SendError>) -> Result<(), DeskError> {
+    pub fn send_result(&self, sent: &OutboxEntry, result: Result<Delivered, SendError>) -> Result<(), DeskError> {
         let _cycle = self.cycle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(entry) = self.store.outbox_entry(id)? else {
+        let id = sent.id;
+        let Some(entry) = self.store.outbox_entry(&sent.message.chat, id)? else {
             // Erased meanwhile (`/forget`): nothing to record.
             return Ok(());
         };
@@ -253,7 +269,7 @@ impl Desk {
         match result {
             Ok(delivered) => {
                 self.counters.sent.fetch_add(1, Ordering::Relaxed);
-                work.changes.remove_outbox(id);
+                work.changes.remove_outbox(&entry);
                 if let Purpose::TicketToStaff { ticket } = entry.purpose {
                     for message_id in &delivered.message_ids {
                         work.changes.link_staff_message(&entry.message.chat, message_id, ticket);

@@ -66,10 +66,15 @@ fn ask(work: &mut Work<'_>, incoming: &Incoming, patron: &mut Patron, text: &str
             .map(|branch| branch.id.clone())
             .or(context_branch);
         let guess = answer.guess.as_ref().and_then(|guess| {
-            guess
-                .target
-                .as_ref()
-                .map(|target| format!("{}:{target} ({:.2})", guess.kind, guess.confidence))
+            let target = guess.target.as_ref()?;
+            let mut line = format!("{}:{target} ({:.2})", guess.kind, guess.confidence);
+            // Staff can confirm a FAQ guess at a glance when they see its answer.
+            if guess.kind == AnswerKind::Faq
+                && let Some(faq) = engine.knowledge().faq(target, branch.as_deref())
+            {
+                line.push_str(&format!(": \"{}\"", excerpt(faq.answer.trim(), 160)));
+            }
+            Some(line)
         });
         tickets::open(work, incoming, patron, branch, guess)?;
         return Ok(());
@@ -270,7 +275,7 @@ fn forget(work: &mut Work<'_>, incoming: &Incoming, patron: &mut Patron, argumen
     }
     for entry in desk.store.outbox()? {
         if matches!(&entry.purpose, Purpose::Patron { patron, .. } if patron == user) {
-            work.changes.remove_outbox(entry.id);
+            work.changes.remove_outbox(&entry);
         }
     }
     desk.forget_flood(user);

@@ -303,13 +303,14 @@ pub(super) fn send_failed(work: &mut Work<'_>, mut entry: OutboxEntry, error: Se
             let new_chat = ChatRef::new(entry.message.chat.platform, new_id);
             tracing::info!(from = %entry.message.chat, to = %new_chat, "chat moved; resending there");
             work.changes.move_chat(&entry.message.chat, &new_chat);
+            work.changes.remove_outbox(&entry);
             entry.message.chat = new_chat;
             entry.not_before = work.now;
             work.changes.put_outbox(&entry);
         }
         SendError::Permanent(reason) => {
             tracing::warn!(outbox = entry.id, chat = %entry.message.chat, %reason, "undeliverable; dropped");
-            work.changes.remove_outbox(entry.id);
+            work.changes.remove_outbox(&entry);
             if let Purpose::Patron { patron, ticket } = &entry.purpose {
                 let mut record = work.desk.store.patron(patron)?.unwrap_or_default();
                 record.undeliverable = true;

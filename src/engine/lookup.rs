@@ -19,3 +19,11 @@ impl Engine {
             .and_then(|mention| self.knowledge.branch(&mention.branch_id))
     }
 }
+
+impl Engine {
+    /// The content terms of a text (stemmed, synonyms and concepts applied, stop
+    /// words dropped), sorted: what two questions must share to be "the same question".
+    pub fn content_terms(&self, text: &str) -> Vec<String> {
+        super::content_terms(&self.pipeline.words(text))
+    }
+}
