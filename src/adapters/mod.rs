@@ -41,9 +41,14 @@ pub async fn start_configured(
     #[cfg(feature = "telegram")]
     match (&config.telegram, &tokens.telegram) {
         (Some(telegram_config), Some(token)) => {
-            let running = telegram::start(Arc::clone(&desk), telegram_config.clone(), token.clone(), shutdown.clone())
-                .await
-                .map_err(|error| (crate::chat::Platform::Telegram, error.to_string()))?;
+            let running = telegram::start(
+                Arc::clone(&desk),
+                telegram_config.clone(),
+                token.clone(),
+                shutdown.clone(),
+            )
+            .await
+            .map_err(|error| (crate::chat::Platform::Telegram, error.to_string()))?;
             started.push(running);
         }
         (None, Some(_)) => {

@@ -1,6 +1,9 @@
 //! Patrons asking, tickets reaching staff, staff answering by reply and by
 //! `/reply`, and staff commands refused outside staff chats.
 
+use std::sync::{Arc, Mutex};
+
+use refdesk::chat::Platform;
 use serde_json::Value;
 
 use crate::fake::{BOT_USERNAME, Sent};
@@ -178,5 +181,37 @@ async fn groups_answer_only_when_addressed() {
     assert!(answer.visible.contains("Main Library"), "{}", answer.visible);
     assert_eq!(answer.reply_to, Some(question));
     assert_eq!(app.fake.sent_to(MAIN_GROUP).len(), 1, "chatter was ignored");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offset_moves_only_past_updates_the_desk_made_durable() {
+    let app = spawn_app().await;
+    let early: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let desk = Arc::clone(&app.desk);
+    let record = Arc::clone(&early);
+    app.fake.on_confirm(Arc::new(move |confirmed: &[i64]| {
+        for id in confirmed {
+            let durable = desk
+                .store()
+                .is_handled(Platform::Telegram, &id.to_string())
+                .unwrap_or(false);
+            if !durable {
+                record.lock().unwrap().push(*id);
+            }
+        }
+    }));
+    let mut last = 0;
+    for patron in 0..20 {
+        (last, _) = app
+            .fake
+            .private_text(PATRON + 100 + patron, "Pat", "When is Main Library open on Monday?");
+    }
+    app.fake.wait_for_confirmed(last).await;
+    assert!(
+        early.lock().unwrap().is_empty(),
+        "confirmed before durable: {:?}",
+        early.lock().unwrap()
+    );
     app.stop().await;
 }

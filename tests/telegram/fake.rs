@@ -51,6 +51,9 @@ pub struct FakeTelegram {
     shared: Arc<Shared>,
 }
 
+/// Called with the ids of updates a `getUpdates` offset is about to confirm.
+pub type ConfirmHook = Arc<dyn Fn(&[i64]) + Send + Sync>;
+
 struct Shared {
     state: Mutex<FakeState>,
     /// Wakes held `getUpdates` calls when updates arrive.
@@ -71,8 +74,13 @@ struct FakeState {
     scripted: HashMap<i64, VecDeque<(u16, Value)>>,
     blocked: HashSet<i64>,
     migrated: HashMap<i64, i64>,
-    /// While set, `sendMessage` calls are recorded and then never answered.
-    hold_sends: bool,
+    /// Set: the next non-empty `getUpdates` answer freezes the fake.
+    freeze_armed: bool,
+    /// While frozen, `getUpdates` and `sendMessage` are recorded and never
+    /// answered, and their offsets are not applied: as if the bot died right
+    /// after receiving a batch, before anything it did next reached Telegram.
+    frozen: bool,
+    confirm_hook: Option<ConfirmHook>,
 }
 
 impl FakeTelegram {
@@ -200,6 +208,22 @@ impl FakeTelegram {
     /// The group became a supergroup with a new id.
     pub fn migrate(&self, from: i64, to: i64) {
         self.state().migrated.insert(from, to);
+    }
+
+    /// After the next batch of updates is served, answer nothing more until `thaw`.
+    pub fn freeze_after_next_batch(&self) {
+        self.state().freeze_armed = true;
+    }
+
+    /// Runs `hook` whenever updates are confirmed, before Telegram forgets them.
+    pub fn on_confirm(&self, hook: ConfirmHook) {
+        self.state().confirm_hook = Some(hook);
+    }
+
+    pub fn thaw(&self) {
+        let mut state = self.state();
+        state.frozen = false;
+        state.freeze_armed = false;
     }
 
     pub fn requests(&self, method: &str) -> Vec<Recorded> {
@@ -344,6 +368,14 @@ async fn get_updates(shared: &Shared, body: &Value) -> Response {
     let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(100) as usize;
     let hold = Duration::from_secs(body.get("timeout").and_then(Value::as_u64).unwrap_or(0)).min(MAX_HOLD);
     let deadline = tokio::time::Instant::now() + hold;
+    if shared
+        .state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .frozen
+    {
+        std::future::pending::<()>().await;
+    }
     loop {
         // Register for a wakeup before looking, so an update queued in between is not missed.
         let notified = shared.queued.notified();
@@ -351,6 +383,15 @@ async fn get_updates(shared: &Shared, body: &Value) -> Response {
             let mut state = shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if let Some(offset) = offset {
                 // As Telegram: an offset confirms every update before it.
+                let confirmed: Vec<i64> = state
+                    .queue
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(|id| *id < offset)
+                    .collect();
+                if let (Some(hook), false) = (&state.confirm_hook, confirmed.is_empty()) {
+                    hook(&confirmed);
+                }
                 state.queue.retain(|(id, _)| *id >= offset);
             }
             let ready: Vec<Value> = state
@@ -360,6 +401,9 @@ async fn get_updates(shared: &Shared, body: &Value) -> Response {
                 .map(|(_, update)| update.clone())
                 .collect();
             if !ready.is_empty() {
+                if state.freeze_armed {
+                    state.frozen = true;
+                }
                 return ok(Value::Array(ready));
             }
         }
@@ -380,7 +424,16 @@ async fn send_message(shared: &Shared, body: &Value) -> Response {
         .and_then(|reply| reply.get("allow_sending_without_reply"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let hold = {
+    if shared
+        .state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .frozen
+    {
+        // The bot waits for an answer that never comes (until it is killed).
+        std::future::pending::<()>().await;
+    }
+    {
         let mut state = shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((status, response)) = state.scripted.get_mut(&chat_id).and_then(VecDeque::pop_front) {
             return error(status, response);
@@ -393,11 +446,6 @@ async fn send_message(shared: &Shared, body: &Value) -> Response {
             body["parameters"] = json!({"migrate_to_chat_id": new_id});
             return error(400, body);
         }
-        state.hold_sends
-    };
-    if hold {
-        // The bot waits for an answer that never comes (until it is killed).
-        std::future::pending::<()>().await;
     }
     let parse_mode = body.get("parse_mode").and_then(Value::as_str);
     let visible = if parse_mode == Some("HTML") {

@@ -3,6 +3,7 @@
 //! talking HTTP to `fake.rs`. Tests assert on what the fake received.
 
 mod conversation;
+mod crash;
 mod delivery;
 mod fake;
 mod formatting;
