@@ -6,6 +6,8 @@
 //! `start(desk, config, token, shutdown) -> Result<Started, _>`, which connects,
 //! spawns the receiving loop and returns the sending half for the outbox.
 
+#[cfg(feature = "telegram")]
+pub mod telegram;
 pub mod terminal;
 
 use std::sync::Arc;
@@ -34,8 +36,26 @@ pub async fn start_configured(
     tokens: &crate::daemon::Tokens,
     shutdown: Shutdown,
 ) -> Result<Vec<Started>, (crate::chat::Platform, String)> {
-    let started = Vec::new();
-    // The platform adapters register here as they land; until then nothing starts.
+    #[cfg_attr(not(feature = "telegram"), allow(unused_mut))]
+    let mut started = Vec::new();
+    #[cfg(feature = "telegram")]
+    match (&config.telegram, &tokens.telegram) {
+        (Some(telegram_config), Some(token)) => {
+            let running = telegram::start(
+                Arc::clone(&desk),
+                telegram_config.clone(),
+                token.clone(),
+                shutdown.clone(),
+            )
+            .await
+            .map_err(|error| (crate::chat::Platform::Telegram, error.to_string()))?;
+            started.push(running);
+        }
+        (None, Some(_)) => {
+            tracing::warn!("TELEGRAM_BOT_TOKEN is set but the config has no [telegram] section; Telegram is off");
+        }
+        _ => {}
+    }
     let _ = (desk, config, tokens, shutdown);
     Ok(started)
 }
