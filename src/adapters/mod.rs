@@ -6,6 +6,8 @@
 //! `start(desk, config, token, shutdown) -> Result<Started, _>`, which connects,
 //! spawns the receiving loop and returns the sending half for the outbox.
 
+#[cfg(feature = "discord")]
+pub mod discord;
 pub mod terminal;
 
 use std::sync::Arc;
