@@ -301,6 +301,11 @@ pub(super) async fn run(
                 let shared = Arc::clone(&shared);
                 tokio::spawn(async move { shared.register_commands(guild).await });
             }
+            // A session began even if its payload was unreadable: catch up all the same.
+            GatewayEvent::Unreadable { kind } if kind == "READY" || kind == "RESUMED" => {
+                tracing::warn!(event = %kind, "malformed Discord event; backfilling anyway");
+                backfill_wanted.notify_one();
+            }
             event => handle_update(&shared, event).await,
         }
     }
