@@ -1,5 +1,6 @@
 //! Durable state in sled: tickets, staff-message → ticket links, patron
-//! preferences, handled update ids, the outbox and the unanswered-question log.
+//! preferences, handled update ids, the outbox, the unanswered-question log
+//! and adapters' read cursors (how far each has read a platform's history).
 //!
 //! This is the only module that names sled. Everything lives in one tree under
 //! key prefixes so that the effects of one incoming message are one atomic
@@ -213,6 +214,7 @@ const HANDLED: &[u8] = b"h/";
 const STAFF_MESSAGE: &[u8] = b"s/";
 const UNANSWERED: &[u8] = b"u/";
 const CHAT_MOVE: &[u8] = b"m/";
+const CURSOR: &[u8] = b"c/";
 const TICKET_COUNTER: &[u8] = b"meta/ticket_counter";
 
 impl Store {
@@ -408,6 +410,29 @@ impl Store {
         }))
     }
 
+    /// How far an adapter has read a platform's history, under a name of its
+    /// choosing ("discord/channel/8123"): the greatest id it recorded, if any.
+    /// Adapters use it to fetch what arrived while they were disconnected.
+    pub fn cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.state.get(cursor_key(name))?.map(|bytes| read_u64(&bytes)))
+    }
+
+    /// Moves a cursor forward to `position`; it never moves back, so callers
+    /// may record positions in any order. Not flushed by itself: a cursor lost
+    /// in a crash only means some history is read (and deduplicated) again.
+    pub fn advance_cursor(&self, name: &str, position: u64) -> Result<(), StoreError> {
+        self.state.update_and_fetch(cursor_key(name), |old| {
+            let current = old.map(read_u64);
+            Some(
+                current
+                    .map_or(position, |current| current.max(position))
+                    .to_be_bytes()
+                    .to_vec(),
+            )
+        })?;
+        Ok(())
+    }
+
     /// Forgets handled-update ids older than `before`; redeliveries come within minutes, not days.
     pub fn purge_handled(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut batch = sled::Batch::default();
@@ -532,6 +557,10 @@ fn staff_message_key(chat: &ChatRef, message_id: &str) -> Vec<u8> {
     )
 }
 
+fn cursor_key(name: &str) -> Vec<u8> {
+    keyed(CURSOR, &[name.as_bytes()])
+}
+
 fn chat_move_key(chat: &ChatRef) -> Vec<u8> {
     keyed(CHAT_MOVE, &[chat.platform.name().as_bytes(), chat.chat_id.as_bytes()])
 }
@@ -567,6 +596,18 @@ mod tests {
             Some("main")
         );
         assert_eq!(store.next_ticket_id().unwrap(), 3);
+    }
+
+    #[test]
+    fn cursors_only_move_forward() {
+        let store = Store::temporary().unwrap();
+        assert_eq!(store.cursor("discord/channel/1").unwrap(), None);
+        store.advance_cursor("discord/channel/1", 50).unwrap();
+        store.advance_cursor("discord/channel/1", 20).unwrap();
+        assert_eq!(store.cursor("discord/channel/1").unwrap(), Some(50));
+        store.advance_cursor("discord/channel/1", 70).unwrap();
+        assert_eq!(store.cursor("discord/channel/1").unwrap(), Some(70));
+        assert_eq!(store.cursor("discord/channel/2").unwrap(), None);
     }
 
     #[test]

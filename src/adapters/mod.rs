@@ -6,6 +6,8 @@
 //! `start(desk, config, token, shutdown) -> Result<Started, _>`, which connects,
 //! spawns the receiving loop and returns the sending half for the outbox.
 
+#[cfg(feature = "discord")]
+pub mod discord;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 pub mod terminal;
@@ -36,7 +38,7 @@ pub async fn start_configured(
     tokens: &crate::daemon::Tokens,
     shutdown: Shutdown,
 ) -> Result<Vec<Started>, (crate::chat::Platform, String)> {
-    #[cfg_attr(not(feature = "telegram"), allow(unused_mut))]
+    #[cfg_attr(not(any(feature = "telegram", feature = "discord")), allow(unused_mut))]
     let mut started = Vec::new();
     #[cfg(feature = "telegram")]
     match (&config.telegram, &tokens.telegram) {
@@ -53,6 +55,24 @@ pub async fn start_configured(
         }
         (None, Some(_)) => {
             tracing::warn!("TELEGRAM_BOT_TOKEN is set but the config has no [telegram] section; Telegram is off");
+        }
+        _ => {}
+    }
+    #[cfg(feature = "discord")]
+    match (&config.discord, &tokens.discord) {
+        (Some(discord_config), Some(token)) => {
+            let running = discord::start(
+                Arc::clone(&desk),
+                discord_config.clone(),
+                token.clone(),
+                shutdown.clone(),
+            )
+            .await
+            .map_err(|error| (crate::chat::Platform::Discord, error.to_string()))?;
+            started.push(running);
+        }
+        (None, Some(_)) => {
+            tracing::warn!("DISCORD_BOT_TOKEN is set but the config has no [discord] section; Discord is off");
         }
         _ => {}
     }

@@ -1,0 +1,134 @@
+//! Backfill: Discord does not replay events missed while the gateway was
+//! disconnected, so after every (re)connection the history of each configured
+//! channel is read from its cursor (`GET /channels/{id}/messages?after=`) and
+//! handed to the desk. The desk deduplicates by message id, so overlap with
+//! live events is harmless.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serenity::all::{ChannelId, GetMessages, MessageId};
+use tokio::sync::Notify;
+
+use super::receive::{Shared, Source};
+use crate::adapters::Shutdown;
+
+/// Discord's page size for message history.
+const PAGE: u8 = 100;
+/// At most this many pages per channel and run; a longer gap is read on in the next run.
+const MAX_PAGES: usize = 50;
+/// Waits between attempts when Discord cannot be read.
+const RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_millis(500),
+    Duration::from_secs(2),
+    Duration::from_secs(8),
+];
+/// 2015-01-01T00:00:00Z, where Discord's ids count from.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// The store cursor holding how far a channel's history has been read.
+pub(super) fn cursor_name(channel: ChannelId) -> String {
+    format!("discord/channel/{channel}")
+}
+
+/// Runs a backfill of every tracked channel each time one is wanted, until shutdown.
+pub(super) async fn worker(shared: Arc<Shared>, wanted: Arc<Notify>, shutdown: Shutdown) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return,
+            _ = wanted.notified() => {}
+        }
+        for &channel in &shared.tracked {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            let mut attempt = 0;
+            loop {
+                match backfill_channel(&shared, channel).await {
+                    Ok(count) => {
+                        if count > 0 {
+                            tracing::info!(channel = %channel, messages = count, "backfilled missed messages");
+                        }
+                        break;
+                    }
+                    Err(error) if attempt < RETRY_DELAYS.len() => {
+                        tracing::warn!(channel = %channel, %error, "cannot read channel history; retrying");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep(RETRY_DELAYS[attempt]) => {}
+                        }
+                        attempt += 1;
+                    }
+                    Err(error) => {
+                        tracing::error!(channel = %channel, %error, "cannot read channel history; messages missed while disconnected wait for the next reconnect");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads one channel's history after its cursor. A channel without a cursor
+/// (never read before) starts from now: there is nothing of ours to catch up on.
+async fn backfill_channel(shared: &Shared, channel: ChannelId) -> Result<usize, BackfillError> {
+    let store = shared.desk.store();
+    let name = cursor_name(channel);
+    shared.release(channel);
+    let Some(mut after) = store.cursor(&name)? else {
+        store.advance_cursor(&name, snowflake_now())?;
+        tracing::info!(channel = %channel, "channel history read from now on");
+        return Ok(0);
+    };
+    let mut count = 0;
+    for _ in 0..MAX_PAGES {
+        let mut page = channel
+            .messages(
+                &shared.http,
+                GetMessages::new().after(MessageId::new(after.max(1))).limit(PAGE),
+            )
+            .await?;
+        let full = page.len() >= usize::from(PAGE);
+        // Discord returns newest first; the desk must see them in order.
+        page.sort_by_key(|message| message.id);
+        for message in page {
+            after = after.max(message.id.get());
+            shared.handle_message(message, Source::Backfill).await;
+            count += 1;
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+/// The id a message posted now would have (at least): milliseconds since
+/// Discord's epoch, shifted past the worker, process and increment bits.
+fn snowflake_now() -> u64 {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    millis.saturating_sub(DISCORD_EPOCH_MS) << 22
+}
+
+#[derive(Debug, thiserror::Error)]
+enum BackfillError {
+    #[error(transparent)]
+    Discord(#[from] serenity::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snowflakes_of_now_are_after_older_ids() {
+        // A message id from 2024 (Discord's documented example is from 2016).
+        assert!(snowflake_now() > 1_200_000_000_000_000_000);
+        assert_eq!(cursor_name(ChannelId::new(42)), "discord/channel/42");
+    }
+}

@@ -1,0 +1,109 @@
+//! The gateway: heartbeats, a dropped connection that resumes, backfill of
+//! what was posted meanwhile (and while stopped), malformed events.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::fake::{FakeDiscord, GUILD_ID, bot_user, message, reply_to, user};
+use crate::helpers::*;
+
+/// Opens ticket #1 from a DM and returns the ticket's message in Main's staff channel.
+async fn open_ticket(app: &App) -> serde_json::Value {
+    let question = app.fake.next_id();
+    app.fake.user_message(message(
+        &question,
+        DM_CHANNEL,
+        None,
+        user(PATRON, "pat"),
+        "who painted the mural by the stairs at main?",
+    ));
+    let ticket = app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
+    app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
+    message(&ticket.id, MAIN_STAFF, Some(GUILD_ID), bot_user(), &ticket.content)
+}
+
+fn staff_reply(fake: &FakeDiscord, ticket: &serde_json::Value, text: &str) -> serde_json::Value {
+    let id = fake.next_id();
+    reply_to(
+        message(&id, MAIN_STAFF, Some(GUILD_ID), user(STAFF, "sam"), text),
+        ticket,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reply_posted_while_the_gateway_was_down_is_backfilled() {
+    let app = spawn_app().await;
+    let ticket = open_ticket(&app).await;
+    app.fake
+        .wait_for("a heartbeat", |fake| (fake.heartbeats() >= 1).then_some(()))
+        .await;
+
+    app.fake.drop_gateway();
+    // Posted during the gap: only in the channel's history, never as an event.
+    app.fake
+        .add_history(&staff_reply(&app.fake, &ticket, "Ana Ruiz painted it."));
+    app.fake.wait_for_session(1, 1).await;
+    let answer = app.fake.wait_for_post(DM_CHANNEL, "Ana Ruiz painted it.").await;
+    assert!(answer.content.contains("question #1"));
+    // serenity resumed the session rather than starting a new one.
+    assert_eq!((app.fake.identifies(), app.fake.resumes()), (1, 1));
+    let history_reads: Vec<_> = app
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET" && request.path == format!("/api/v10/channels/{MAIN_STAFF}/messages"))
+        .collect();
+    assert!(
+        history_reads.iter().any(|request| request.query.contains("after=")),
+        "{history_reads:?}"
+    );
+    // The same reply arriving again (an overlapping backfill, a replayed event) is not passed on twice.
+    app.fake.drop_gateway();
+    app.fake.wait_for_session(1, 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answers = app
+        .fake
+        .posted_in(DM_CHANNEL)
+        .into_iter()
+        .filter(|post| post.content.contains("Ana Ruiz"))
+        .count();
+    assert_eq!(answers, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reply_posted_while_the_bot_was_stopped_is_backfilled_on_start() {
+    let app = spawn_app().await;
+    let ticket = open_ticket(&app).await;
+    let (fake, desk) = (app.fake.clone(), std::sync::Arc::clone(&app.desk));
+    app.stop().await;
+
+    fake.add_history(&staff_reply(&fake, &ticket, "Ana Ruiz, in 1998."));
+    let app = spawn_app_with(fake, desk).await;
+    let answer = app.fake.wait_for_post(DM_CHANNEL, "Ana Ruiz, in 1998.").await;
+    assert!(answer.content.contains("question #1"));
+    assert_eq!(app.fake.identifies(), 2);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_events_are_skipped_and_later_ones_handled() {
+    let app = spawn_app().await;
+    // A MESSAGE_CREATE without author, content or timestamp, and a payload that isn't JSON.
+    app.fake
+        .dispatch("MESSAGE_CREATE", json!({"id": "1", "channel_id": DM_CHANNEL}));
+    app.fake.send_raw("{not json");
+    let question = app.fake.next_id();
+    app.fake.user_message(message(
+        &question,
+        DM_CHANNEL,
+        None,
+        user(PATRON, "pat"),
+        "is main open tomorrow?",
+    ));
+    app.fake.wait_for_post(DM_CHANNEL, "Main Library").await;
+    // The session survived: no new identify.
+    assert_eq!(app.fake.identifies(), 1);
+    app.stop().await;
+}
