@@ -19,7 +19,7 @@ use crate::knowledge::{Faq, Knowledge};
 /// How much a term found only in one field counts, relative to a question or variant.
 const TITLE_WEIGHT: f32 = 1.0;
 const TAG_WEIGHT: f32 = 0.7;
-const ANSWER_WEIGHT: f32 = 0.4;
+const ANSWER_WEIGHT: f32 = 0.5;
 /// A phrasing must carry at least this much weight to be fully restated: a one-word variant
 /// such as "parking" is strong evidence only when that word is rare.
 const MIN_UNIT_WEIGHT: f32 = 3.0;
@@ -183,7 +183,12 @@ impl FaqIndex {
             terms.sort_by(|a, b| a.0.cmp(b.0));
             for (term, weight) in terms {
                 let id = intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings);
-                document_frequency[id as usize] += 1;
+                // Rarity is measured over how entries are asked (phrasings, tags, id), not over
+                // their answers: answers are long and would make every topic word look common.
+                // A word only answers use counts as rare, and answers are weak evidence anyway.
+                if weight > ANSWER_WEIGHT {
+                    document_frequency[id as usize] += 1;
+                }
                 entry_postings[id as usize].push((index as u32, weight));
             }
             entries.push(IndexedFaq {
