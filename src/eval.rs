@@ -255,3 +255,117 @@ fn to_date_time(value: &Datetime) -> Option<NaiveDateTime> {
     let time = NaiveTime::from_hms_opt(time.hour.into(), time.minute.into(), time.second.unwrap_or(0).into())?;
     Some(date.and_time(time))
 }
+
+/// How one held-out FAQ phrasing was answered by the rest of the knowledge base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldOutOutcome {
+    /// Answered with its own entry.
+    Right,
+    /// Answered, with another entry or another kind of answer.
+    Wrong,
+    /// Handed to staff.
+    Escalated,
+}
+
+#[derive(Debug, Clone)]
+pub struct HeldOutResult {
+    pub entry_id: String,
+    pub phrasing: String,
+    /// Where the entry is written, for an admin to find it.
+    pub origin: Option<(PathBuf, usize)>,
+    pub answer: Answer,
+    pub outcome: HeldOutOutcome,
+    /// The entry was the engine's first choice, answered or only guessed for staff.
+    pub top1: bool,
+}
+
+/// Totals of a self-check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SelfCheckSummary {
+    pub total: usize,
+    pub top1: usize,
+    pub right: usize,
+    pub wrong: usize,
+    pub escalated: usize,
+}
+
+impl SelfCheckSummary {
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a HeldOutResult>) -> SelfCheckSummary {
+        let mut summary = SelfCheckSummary::default();
+        for result in results {
+            summary.total += 1;
+            summary.top1 += usize::from(result.top1);
+            match result.outcome {
+                HeldOutOutcome::Right => summary.right += 1,
+                HeldOutOutcome::Wrong => summary.wrong += 1,
+                HeldOutOutcome::Escalated => summary.escalated += 1,
+            }
+        }
+        summary
+    }
+
+    fn percent(&self, count: usize) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            count as f64 * 100.0 / self.total as f64
+        }
+    }
+}
+
+impl fmt::Display for SelfCheckSummary {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "{} phrasings; first choice right {} ({:.1}%); answered right {} ({:.1}%), answered wrong {} ({:.1}%), escalated {} ({:.1}%)",
+            self.total,
+            self.top1,
+            self.percent(self.top1),
+            self.right,
+            self.percent(self.right),
+            self.wrong,
+            self.percent(self.wrong),
+            self.escalated,
+            self.percent(self.escalated),
+        )
+    }
+}
+
+/// Leave-one-out over the knowledge itself: each FAQ question and variant is asked of the
+/// engine as if that phrasing had never been written, and should come back as its own entry.
+/// It needs no test questions, so it cannot be tuned to them; it also shows admins which
+/// phrasings only their own wording finds (weak) and which land on another entry (confusable).
+pub fn self_check(engine: &Engine, now: chrono::DateTime<chrono::Utc>) -> Vec<HeldOutResult> {
+    let knowledge = engine.knowledge();
+    engine
+        .held_out_answers(now)
+        .into_iter()
+        .map(|held_out| {
+            let answered = |target: &Option<String>| target.as_deref() == Some(held_out.entry_id.as_str());
+            let outcome = match held_out.answer.kind {
+                AnswerKind::Escalate => HeldOutOutcome::Escalated,
+                AnswerKind::Faq if answered(&held_out.answer.target) => HeldOutOutcome::Right,
+                _ => HeldOutOutcome::Wrong,
+            };
+            let top1 = match held_out.answer.kind {
+                AnswerKind::Faq => answered(&held_out.answer.target),
+                _ => held_out
+                    .answer
+                    .guess
+                    .as_ref()
+                    .is_some_and(|guess| guess.kind == AnswerKind::Faq && answered(&guess.target)),
+            };
+            let origin = knowledge
+                .faq(&held_out.entry_id, held_out.branch.as_deref())
+                .map(|faq| (faq.origin.file.clone(), faq.origin.line));
+            HeldOutResult {
+                entry_id: held_out.entry_id,
+                phrasing: held_out.phrasing,
+                origin,
+                answer: held_out.answer,
+                outcome,
+                top1,
+            }
+        })
+        .collect()
+}

@@ -15,7 +15,7 @@ use refdesk::config::Config;
 use refdesk::daemon::{self, DaemonError, Tokens};
 use refdesk::desk::Desk;
 use refdesk::engine::{Engine, EngineConfig, Question};
-use refdesk::eval::{self, Outcome, Summary};
+use refdesk::eval::{self, HeldOutOutcome, Outcome, SelfCheckSummary, Summary};
 use refdesk::knowledge::{self, Knowledge};
 use refdesk::store::Store;
 
@@ -70,7 +70,14 @@ enum Command {
         /// Escalate answers below this confidence (0 to 1; default from the engine).
         #[arg(long)]
         escalate_below: Option<f32>,
-        #[arg(required = true)]
+        /// Leave-one-out over the knowledge itself: ask every FAQ question and variant as if
+        /// it had not been written, and report which ones the rest of the entry still answers.
+        #[arg(long)]
+        self_check: bool,
+        /// The library-local time questions are asked at, e.g. 2026-12-01T10:00:00 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(required_unless_present = "self_check")]
         cases: Vec<PathBuf>,
     },
     /// Talk to the bot in the terminal (no accounts or tokens needed), as a
@@ -145,13 +152,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_pass,
             verbose,
             escalate_below,
+            self_check,
+            now,
             cases,
         } => {
             let mut config = EngineConfig::default();
             if let Some(threshold) = escalate_below {
                 config.escalate_below = threshold;
             }
-            evaluate(&knowledge, config, min_pass, verbose, &cases)
+            let engine = Engine::new(load(&knowledge)?, config);
+            let mut code = ExitCode::SUCCESS;
+            if self_check {
+                let now = instant(&engine, now.as_deref())?;
+                run_self_check(&engine, now, verbose);
+            }
+            if !cases.is_empty() {
+                code = evaluate(&engine, min_pass, verbose, &cases)?;
+            }
+            Ok(code)
         }
         Command::Chat {
             knowledge,
@@ -238,22 +256,8 @@ fn ask(
             directory.display()
         );
     }
-    let now = match now {
-        Some(text) => {
-            let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-                .with_context(|| format!("--now {text:?}: expected YYYY-MM-DDTHH:MM:SS"))?;
-            let utc = knowledge
-                .library
-                .timezone
-                .from_local_datetime(&local)
-                .earliest()
-                .with_context(|| format!("--now {text:?} does not exist in {}", knowledge.library.timezone))?
-                .with_timezone(&Utc);
-            FixedClock(utc).now()
-        }
-        None => SystemClock.now(),
-    };
     let engine = Engine::new(knowledge, EngineConfig::default());
+    let now = instant(&engine, now)?;
     let answer = engine.answer(&Question {
         text: question,
         branch,
@@ -271,17 +275,64 @@ fn ask(
     Ok(ExitCode::SUCCESS)
 }
 
-fn evaluate(
-    directory: &Path,
-    config: EngineConfig,
-    min_pass: Option<f64>,
-    verbose: bool,
-    cases: &[PathBuf],
-) -> Result<ExitCode> {
-    let engine = Engine::new(load(directory)?, config);
+/// `--now` as an instant (a library-local time), or the system clock's now.
+fn instant(engine: &Engine, now: Option<&str>) -> Result<chrono::DateTime<Utc>> {
+    let Some(text) = now else {
+        return Ok(SystemClock.now());
+    };
+    let timezone = engine.knowledge().library.timezone;
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+        .with_context(|| format!("--now {text:?}: expected YYYY-MM-DDTHH:MM:SS"))?;
+    let utc = timezone
+        .from_local_datetime(&local)
+        .earliest()
+        .with_context(|| format!("--now {text:?} does not exist in {timezone}"))?
+        .with_timezone(&Utc);
+    Ok(FixedClock(utc).now())
+}
+
+fn run_self_check(engine: &Engine, now: chrono::DateTime<Utc>, verbose: bool) {
+    let results = eval::self_check(engine, now);
+    for result in &results {
+        if result.outcome == HeldOutOutcome::Right && !verbose {
+            continue;
+        }
+        let verdict = match result.outcome {
+            HeldOutOutcome::Right => "RIGHT",
+            HeldOutOutcome::Wrong => "CONFUSED",
+            HeldOutOutcome::Escalated => "WEAK",
+        };
+        let place = result
+            .origin
+            .as_ref()
+            .map(|(file, line)| format!("{}:{line}: ", file.display()))
+            .unwrap_or_default();
+        let guess = result
+            .answer
+            .guess
+            .as_ref()
+            .and_then(|guess| {
+                guess
+                    .target
+                    .as_ref()
+                    .map(|target| format!(" (guess {}:{target} {:.2})", guess.kind, guess.confidence))
+            })
+            .unwrap_or_default();
+        println!(
+            "{place}{verdict}: {} {:?}\n    got {} {:.2}{guess}",
+            result.entry_id,
+            result.phrasing,
+            result.answer.label(),
+            result.answer.confidence,
+        );
+    }
+    println!("self-check: {}", SelfCheckSummary::of(&results));
+}
+
+fn evaluate(engine: &Engine, min_pass: Option<f64>, verbose: bool, cases: &[PathBuf]) -> Result<ExitCode> {
     let mut all = Vec::new();
     for path in cases {
-        let report = eval::run_file(&engine, path)?;
+        let report = eval::run_file(engine, path)?;
         for result in &report.results {
             if result.outcome != Outcome::Pass || verbose {
                 let verdict = match result.outcome {

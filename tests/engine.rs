@@ -1,12 +1,13 @@
 //! The answer engine on the bundled knowledge: the answer contract, date rules
-//! at fixed instants, bad input, and the bundled case file's pass rate.
+//! at fixed instants, bad input, the bundled case file's pass rate, and the
+//! leave-one-out self-check.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use refdesk::engine::{AnswerKind, Engine, EngineConfig, Question};
-use refdesk::eval::{self, Summary};
+use refdesk::eval::{self, HeldOutOutcome, SelfCheckSummary, Summary};
 use refdesk::knowledge::load_dir;
 
 fn engine() -> Engine {
@@ -131,5 +132,97 @@ fn bundled_case_file_passes() {
     let report = eval::run_file(&engine, &cases).expect("the case file reads");
     let summary = Summary::of(&report.results);
     assert_eq!(summary.wrong_open, 0, "a wrong open/closed answer: {summary}");
-    assert!(summary.pass_rate() >= 85.0, "bundled eval fell to {summary}");
+    assert!(summary.pass_rate() >= 93.0, "bundled eval fell to {summary}");
+}
+
+/// A knowledge base of two FAQ entries, written to a temporary directory.
+fn tiny_engine(faq_toml: &str) -> (tempfile::TempDir, Engine) {
+    let directory = tempfile::TempDir::new().expect("temporary directory");
+    let write = |relative: &str, text: &str| {
+        let path = directory.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create directory");
+        std::fs::write(path, text).expect("write fixture");
+    };
+    write(
+        "library.toml",
+        "name = \"Test Library\"\ntimezone = \"America/Chicago\"\n",
+    );
+    write(
+        "branches/main.toml",
+        "name = \"Main Library\"\naddress = \"1 Main St\"\nphone = \"555-0100\"\n\n[hours]\nmon = \"9:00-17:00\"\ntue = \"9:00-17:00\"\nwed = \"9:00-17:00\"\nthu = \"9:00-17:00\"\nfri = \"9:00-17:00\"\nsat = \"closed\"\nsun = \"closed\"\n",
+    );
+    write("faq/general.toml", faq_toml);
+    let (knowledge, _) = load_dir(directory.path()).expect("the fixture loads");
+    (directory, Engine::new(Arc::new(knowledge), EngineConfig::default()))
+}
+
+#[test]
+fn self_check_asks_each_phrasing_without_it() {
+    let (_directory, engine) = tiny_engine(
+        r#"[[faq]]
+id = "telescope"
+question = "Can I borrow a telescope?"
+variants = ["stargazing kit", "check out a telescope"]
+answer = "Yes, adult cards can borrow a telescope for a week."
+
+[[faq]]
+id = "printing"
+question = "How do I print?"
+variants = ["print from my phone"]
+answer = "Send it to the print queue and pay at the desk."
+"#,
+    );
+    let now = local(2026, 12, 1, 10, 0);
+    // The engine itself knows "stargazing kit"; with that variant held out, no other text
+    // mentions stargazing or kits, so the honest result is not to answer it.
+    assert_eq!(ask(&engine, "stargazing kit", None, now).label(), "faq:telescope");
+    let results = eval::self_check(&engine, now);
+    let outcome_of = |phrasing: &str| {
+        results
+            .iter()
+            .find(|result| result.phrasing == phrasing)
+            .unwrap_or_else(|| panic!("{phrasing:?} was not asked"))
+    };
+    // (phrasing, its entry, whether the rest of the entry still answers it)
+    let cases = [
+        ("Can I borrow a telescope?", "telescope", true),
+        ("check out a telescope", "telescope", true),
+        ("stargazing kit", "telescope", false),
+        ("print from my phone", "printing", true),
+    ];
+    for (phrasing, entry, answered) in cases {
+        let result = outcome_of(phrasing);
+        assert_eq!(result.entry_id, entry, "{phrasing:?}");
+        assert_eq!(
+            result.outcome == HeldOutOutcome::Right,
+            answered,
+            "{phrasing:?}: {:?}",
+            result.answer
+        );
+        assert!(result.origin.is_some(), "{phrasing:?} has no file:line");
+    }
+    assert_eq!(results.len(), 5, "every question and variant is asked once");
+}
+
+#[test]
+fn self_check_on_bundled_knowledge() {
+    let engine = engine();
+    let results = eval::self_check(&engine, local(2026, 12, 1, 10, 0));
+    let summary = SelfCheckSummary::of(&results);
+    let knowledge = engine.knowledge();
+    for faq in &knowledge.faqs {
+        assert!(
+            results.iter().any(|result| result.entry_id == faq.id),
+            "{} was not self-checked",
+            faq.id
+        );
+    }
+    assert!(
+        summary.right * 100 >= summary.total * 60,
+        "self-check fell to {summary}"
+    );
+    assert!(
+        summary.wrong * 100 <= summary.total * 20,
+        "self-check answers too many wrong: {summary}"
+    );
 }

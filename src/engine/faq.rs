@@ -13,13 +13,13 @@
 use std::collections::HashMap;
 
 use super::fasthash::FastMap;
-use super::text::{TextPipeline, Word};
+use super::text::TextPipeline;
 use crate::knowledge::{Faq, Knowledge};
 
 /// How much a term found only in one field counts, relative to a question or variant.
 const TITLE_WEIGHT: f32 = 1.0;
 const TAG_WEIGHT: f32 = 0.7;
-const ANSWER_WEIGHT: f32 = 0.4;
+const ANSWER_WEIGHT: f32 = 0.5;
 /// A phrasing must carry at least this much weight to be fully restated: a one-word variant
 /// such as "parking" is strong evidence only when that word is rare.
 const MIN_UNIT_WEIGHT: f32 = 3.0;
@@ -76,43 +76,73 @@ pub struct FaqIndex {
     unseen_idf: f32,
 }
 
-/// An entry while the index is built.
-struct Draft {
-    id: String,
+/// An entry's text, read once: what an index is built from. Kept apart from the index so a
+/// self-check can build indexes that leave one phrasing out.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub id: String,
     only_branch: Option<String>,
-    units: Vec<Vec<String>>,
-    terms: HashMap<String, f32>,
+    pub phrasings: Vec<DraftPhrasing>,
+    tag_terms: Vec<String>,
+    answer_terms: Vec<String>,
 }
 
-impl FaqIndex {
-    pub fn build(knowledge: &Knowledge, pipeline: &TextPipeline) -> Self {
-        let mut drafts: Vec<Draft> = Vec::new();
-        let mut by_id: HashMap<String, usize> = HashMap::new();
-        for faq in &knowledge.faqs {
-            by_id.insert(faq.id.clone(), drafts.len());
-            drafts.push(draft_entry(faq, None, pipeline));
-        }
-        for branch in &knowledge.branches {
-            for faq in &branch.faqs {
-                match by_id.get(&faq.id) {
-                    // An override answers the same question; its wording may add variants but not change the topic.
-                    Some(&position) => {
-                        let extra = draft_entry(faq, None, pipeline);
-                        let entry = &mut drafts[position];
-                        for unit in extra.units {
-                            if !entry.units.contains(&unit) {
-                                entry.units.push(unit);
-                            }
+/// One question or variant as written, and its sorted, deduplicated content terms.
+#[derive(Debug, Clone)]
+pub struct DraftPhrasing {
+    pub text: String,
+    terms: Vec<String>,
+}
+
+impl Draft {
+    /// The branch whose file alone holds this entry.
+    pub fn only_branch(&self) -> Option<&str> {
+        self.only_branch.as_deref()
+    }
+}
+
+/// Every searchable entry of a knowledge base, system entries first, then branch-only ones.
+/// A branch override adds its phrasings to the system entry it overrides.
+pub fn drafts(knowledge: &Knowledge, pipeline: &TextPipeline) -> Vec<Draft> {
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for faq in &knowledge.faqs {
+        by_id.insert(faq.id.clone(), drafts.len());
+        drafts.push(draft_entry(faq, None, pipeline));
+    }
+    for branch in &knowledge.branches {
+        for faq in &branch.faqs {
+            match by_id.get(&faq.id) {
+                // An override answers the same question; its wording may add variants but not change the topic.
+                Some(&position) => {
+                    let extra = draft_entry(faq, None, pipeline);
+                    let entry = &mut drafts[position];
+                    for phrasing in extra.phrasings {
+                        if !entry.phrasings.iter().any(|known| known.terms == phrasing.terms) {
+                            entry.phrasings.push(phrasing);
                         }
                     }
-                    None => {
-                        by_id.insert(faq.id.clone(), drafts.len());
-                        drafts.push(draft_entry(faq, Some(branch.id.clone()), pipeline));
-                    }
+                }
+                None => {
+                    by_id.insert(faq.id.clone(), drafts.len());
+                    drafts.push(draft_entry(faq, Some(branch.id.clone()), pipeline));
                 }
             }
         }
+    }
+    drafts
+}
 
+/// A phrasing left out of an index: (entry position in the drafts, phrasing position in the entry).
+pub type HeldOut = (usize, usize);
+
+impl FaqIndex {
+    pub fn build(knowledge: &Knowledge, pipeline: &TextPipeline) -> Self {
+        Self::from_drafts(&drafts(knowledge, pipeline), None)
+    }
+
+    /// The index of these entries, as if `held_out` had never been written.
+    pub fn from_drafts(drafts: &[Draft], held_out: Option<HeldOut>) -> Self {
         let mut term_ids: FastMap<String, TermId> = FastMap::default();
         let mut document_frequency: Vec<u32> = Vec::new();
         let mut entry_postings: Vec<Vec<(u32, f32)>> = Vec::new();
@@ -134,21 +164,42 @@ impl FaqIndex {
         let mut entries = Vec::with_capacity(drafts.len());
         let mut unit_terms: Vec<Vec<TermId>> = Vec::new();
         for (index, draft) in drafts.iter().enumerate() {
-            let mut sorted_terms: Vec<(&String, &f32)> = draft.terms.iter().collect();
-            sorted_terms.sort_by(|a, b| a.0.cmp(b.0));
-            for (term, weight) in sorted_terms {
+            let kept = |position: &usize| held_out != Some((index, *position));
+            let phrasings: Vec<&DraftPhrasing> = (0..draft.phrasings.len())
+                .filter(kept)
+                .map(|position| &draft.phrasings[position])
+                .collect();
+            let mut weights: FastMap<&str, f32> = FastMap::default();
+            let sources = phrasings
+                .iter()
+                .flat_map(|phrasing| phrasing.terms.iter().map(|term| (term, TITLE_WEIGHT)))
+                .chain(draft.tag_terms.iter().map(|term| (term, TAG_WEIGHT)))
+                .chain(draft.answer_terms.iter().map(|term| (term, ANSWER_WEIGHT)));
+            for (term, weight) in sources {
+                let slot = weights.entry(term.as_str()).or_insert(0.0);
+                *slot = slot.max(weight);
+            }
+            let mut terms: Vec<(&str, f32)> = weights.into_iter().collect();
+            terms.sort_by(|a, b| a.0.cmp(b.0));
+            for (term, weight) in terms {
                 let id = intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings);
-                document_frequency[id as usize] += 1;
-                entry_postings[id as usize].push((index as u32, *weight));
+                // Rarity is measured over how entries are asked (phrasings, tags, id), not over
+                // their answers: answers are long and would make every topic word look common.
+                // A word only answers use counts as rare, and answers are weak evidence anyway.
+                if weight > ANSWER_WEIGHT {
+                    document_frequency[id as usize] += 1;
+                }
+                entry_postings[id as usize].push((index as u32, weight));
             }
             entries.push(IndexedFaq {
                 id: draft.id.clone(),
                 only_branch: draft.only_branch.clone(),
                 first_unit: unit_terms.len(),
-                unit_count: draft.units.len(),
+                unit_count: phrasings.len(),
             });
-            for unit in &draft.units {
-                let ids: Vec<TermId> = unit
+            for phrasing in phrasings {
+                let ids: Vec<TermId> = phrasing
+                    .terms
                     .iter()
                     .map(|term| intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings))
                     .collect();
@@ -265,35 +316,31 @@ impl FaqIndex {
 }
 
 fn draft_entry(faq: &Faq, only_branch: Option<String>, pipeline: &TextPipeline) -> Draft {
-    let mut terms: HashMap<String, f32> = HashMap::new();
-    let add = |words: &[Word], weight: f32, terms: &mut HashMap<String, f32>| {
-        for word in words.iter().filter(|word| !word.stop) {
-            let slot = terms.entry(word.term.clone()).or_insert(0.0);
-            *slot = slot.max(weight);
-        }
-    };
-    let mut units = Vec::new();
-    for text in std::iter::once(&faq.question).chain(faq.variants.iter()) {
-        let words = pipeline.words(text);
-        add(&words, TITLE_WEIGHT, &mut terms);
-        let mut unit: Vec<String> = words
+    let content = |text: &str| {
+        let mut terms: Vec<String> = pipeline
+            .words(text)
             .into_iter()
             .filter(|word| !word.stop)
             .map(|word| word.term)
             .collect();
-        unit.sort();
-        unit.dedup();
-        if !unit.is_empty() {
-            units.push(unit);
-        }
-    }
+        terms.sort();
+        terms.dedup();
+        terms
+    };
+    let phrasings = std::iter::once(&faq.question)
+        .chain(faq.variants.iter())
+        .map(|text| DraftPhrasing {
+            text: text.clone(),
+            terms: content(text),
+        })
+        .filter(|phrasing| !phrasing.terms.is_empty())
+        .collect();
     let tag_text = format!("{} {}", faq.tags.join(" "), faq.id.replace('-', " "));
-    add(&pipeline.words(&tag_text), TAG_WEIGHT, &mut terms);
-    add(&pipeline.words(&faq.answer), ANSWER_WEIGHT, &mut terms);
     Draft {
         id: faq.id.clone(),
         only_branch,
-        units,
-        terms,
+        phrasings,
+        tag_terms: content(&tag_text),
+        answer_terms: content(&faq.answer),
     }
 }

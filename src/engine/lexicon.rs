@@ -107,6 +107,8 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "steal",
             "missing",
             "vanished",
+            // "it's gone", "now its gone": no longer there is lost.
+            "gone",
         ],
     ),
     (
