@@ -98,6 +98,33 @@ impl EventIndex {
             .fold(0.0, f32::max)
     }
 
+    /// How well `topic` and some event title name the same thing: the harmonic mean of the share
+    /// of the topic's weight the title explains and the share of the title's weight the topic
+    /// restates (0..1). "card" explains itself with "Holiday Card Making" but restates a third of
+    /// it, so it is weak evidence of an events question; "lego" restates "LEGO Club". Title words
+    /// for which `ignore` holds (generic event words such as "club") count on neither side.
+    pub fn topic_fit(&self, topic: &[String], ignore: impl Fn(&str) -> bool) -> f32 {
+        let unseen = self.idf.values().copied().fold(1.0_f32, f32::max);
+        let weight = |term: &String| self.idf.get(term).copied().unwrap_or(unseen);
+        let total: f32 = topic.iter().map(weight).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        self.entries
+            .iter()
+            .map(|(title, _)| {
+                let title_weight: f32 = title.iter().filter(|term| !ignore(term)).map(weight).sum();
+                let found: f32 = topic.iter().filter(|term| title.contains(term)).map(weight).sum();
+                if found <= 0.0 || title_weight <= 0.0 {
+                    return 0.0;
+                }
+                let coverage = found / total;
+                let recall = (found / title_weight).min(1.0);
+                2.0 * coverage * recall / (coverage + recall)
+            })
+            .fold(0.0, f32::max)
+    }
+
     /// How well one event matches the topic: title terms count fully, audience and description half.
     fn relevance(&self, index: usize, topic: &[String]) -> f32 {
         let (title, weak) = &self.entries[index];

@@ -524,7 +524,9 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
         &["laptop", "laptops", "chromebook", "chromebooks", "notebook"],
     ),
     ("limit", &["limit", "limits", "max", "maximum", "cap"]),
-    ("forget", &["forget", "forgot", "forgotten", "left"]),
+    // Not "left": "left it on the bus" is losing, "left it at home" forgetting, "left it at the
+    // library" lost and found; the phrases below read the forgetting ones.
+    ("forget", &["forget", "forgot", "forgotten"]),
     (
         "area",
         &["area", "section", "corner", "department", "floor", "wing", "zone"],
@@ -875,6 +877,8 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("did not bring my", "forget"),
     ("without my", "forget"),
     ("left my card at home", "forget card"),
+    ("left it at home", "forget"),
+    ("left them at home", "forget"),
     ("check out", "borrow"),
     ("checked out", "borrow"),
     ("checking out", "borrow"),
@@ -993,6 +997,7 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("how long", "howlong"),
     ("gift card", "giftcard"),
     ("united states", "us"),
+    ("community service hours", "servicehours"),
     ("community service", "servicehours"),
     ("service hours", "servicehours"),
     ("volunteer hours", "volunteer servicehours"),

@@ -203,7 +203,11 @@ impl Engine {
         // Whether an FAQ topic dominates matters only when the wording also asks for hours or
         // branch details; search again only then, and only if context terms were dropped.
         let strong_topic_faq = (cues.hours || cues.branch_info) && {
-            let strong = |top: &FaqMatch| top.coverage >= 0.7 && top.recall >= 0.5;
+            // Restating an entry's phrasing, or explaining two or more topic words almost fully
+            // ("when is the local history room open"): the hours route would leave them unanswered.
+            let strong = |top: &FaqMatch| {
+                top.coverage >= 0.7 && (top.recall >= 0.4 || (topic.len() >= 2 && top.coverage >= 0.85))
+            };
             if topic.len() == query.len() {
                 faq_matches.first().is_some_and(strong)
             } else {
@@ -265,20 +269,16 @@ impl Engine {
             return branch_answer(branch, service.as_deref(), 0.9 * branch_confidence);
         }
 
-        // Events.
+        // Events: event wording or an event's topic, weighed against the best FAQ answer.
         let topic_terms: Vec<String> = topic
             .iter()
             .map(|term| term.term.clone())
             .filter(|term| !is_event_word(term))
             .collect();
-        let event_topic = self.events.topic_strength(&topic_terms, None, knowledge);
-        let faq_strength = faq_matches.first().map_or(0.0, |top| top.score);
         let scheduled = when.is_some() || named_branch.is_some() || cues.next;
-        // Event wording routes to events unless an FAQ clearly fits better; an event topic
-        // alone ("knitting") must also beat the best FAQ answer.
-        let by_cue = cues.events && (scheduled || event_topic > faq_strength.max(0.3) + 0.1 || faq_strength < 0.45);
-        let by_topic = event_topic >= 0.5 && event_topic > faq_strength.max(0.3) + 0.1;
-        if by_cue || by_topic {
+        let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
+        let event_confidence = self.event_confidence(&cues, scheduled, &topic_terms, knowledge);
+        if event_confidence > 0.0 && event_confidence >= faq_confidence {
             let (from, to, days_named) = match &when {
                 Some(When::Day { date, .. }) => (*date, *date, true),
                 Some(When::Weekday { next, .. }) => (*next, *next, true),
@@ -302,7 +302,16 @@ impl Engine {
                 topic: &topic_terms,
                 days_named,
             };
-            return self.events.answer(knowledge, &request, today, 0.9);
+            let answer = self.events.answer(knowledge, &request, today, event_confidence);
+            if event_confidence < self.config.escalate_below {
+                let guess = Guess {
+                    kind: AnswerKind::Events,
+                    target: answer.target.clone(),
+                    confidence: event_confidence,
+                };
+                return escalate(knowledge, branch, Some(guess));
+            }
+            return answer;
         }
 
         // Unknown branch named in a question that needs one.
@@ -350,10 +359,10 @@ impl Engine {
         lines.join("\n")
     }
 
-    fn faq_answer(&self, faq: &FaqIndex, matches: &[FaqMatch], query: &[QueryTerm], branch: Option<&str>) -> Answer {
-        let knowledge = &*self.knowledge;
+    /// How sure the best FAQ match is (0 when nothing matched).
+    fn faq_confidence(&self, faq: &FaqIndex, matches: &[FaqMatch], query: &[QueryTerm], branch: Option<&str>) -> f32 {
         let Some(top) = matches.first() else {
-            return escalate(knowledge, branch, None);
+            return 0.0;
         };
         let second = matches.get(1).map_or(0.0, |second| second.score);
         let margin = if top.score > 0.0 {
@@ -369,13 +378,51 @@ impl Engine {
         if query.len() <= 1 {
             confidence *= 0.85;
         }
-        let top_id = faq.entry_id(top);
-        let only_branch = faq.only_branch(top);
-        if let (Some(only), Some(current)) = (only_branch, branch)
+        if let (Some(only), Some(current)) = (faq.only_branch(top), branch)
             && only != current
         {
             confidence *= 0.8;
         }
+        confidence
+    }
+
+    /// How strongly the wording asks for events, from its evidence: event wording, a day, a
+    /// branch or "next" (scheduled), and how well the remaining topic names an event. 0 when
+    /// nothing points at events. Event wording with a topic no event has ("are events free")
+    /// stays low, so an FAQ that explains it wins.
+    fn event_confidence(&self, cues: &Cues, scheduled: bool, topic: &[String], knowledge: &Knowledge) -> f32 {
+        let fit = self.events.topic_fit(topic, is_event_word);
+        let scheduled = if scheduled { 1.0 } else { 0.0 };
+        if cues.events {
+            // Nothing left to explain ("what's on this saturday") is as good as a topic that fits.
+            let explained = if topic.is_empty() {
+                1.0
+            } else {
+                0.5 * (self.events.topic_strength(topic, None, knowledge) + fit)
+            };
+            // Event wording with a day, a branch or "next" is about the calendar unless an FAQ fits better.
+            return if scheduled > 0.0 {
+                0.7 + 0.25 * explained
+            } else {
+                0.45 + 0.4 * explained
+            };
+        }
+        // A topic alone ("knitting") must name an event: its words found in a title, and much of the title restated.
+        let strength = self.events.topic_strength(topic, None, knowledge);
+        if strength < 0.5 {
+            return 0.0;
+        }
+        (0.2 + 0.15 * scheduled + 0.6 * fit).min(0.9)
+    }
+
+    fn faq_answer(&self, faq: &FaqIndex, matches: &[FaqMatch], query: &[QueryTerm], branch: Option<&str>) -> Answer {
+        let knowledge = &*self.knowledge;
+        let Some(top) = matches.first() else {
+            return escalate(knowledge, branch, None);
+        };
+        let confidence = self.faq_confidence(faq, matches, query, branch);
+        let top_id = faq.entry_id(top);
+        let only_branch = faq.only_branch(top);
         let guess = Guess {
             kind: AnswerKind::Faq,
             target: Some(top_id.to_string()),
@@ -457,12 +504,23 @@ impl Cues {
     fn detect(words: &[String]) -> Cues {
         let has = |word: &str| words.iter().any(|candidate| candidate == word);
         let has_pair = |first: &str, second: &str| words.windows(2).any(|pair| pair[0] == first && pair[1] == second);
-        let hours = [
-            "hours", "hour", "open", "opens", "opened", "opening", "close", "closes", "closing", "closed", "schedule",
-        ]
-        .iter()
-        .any(|word| has(word))
-            || has_pair("what", "time")
+        // "open"/"close" read as opening hours unless they take an object: "close my account",
+        // "open an account" are about something else.
+        let takes_object = |next: Option<&String>| {
+            next.is_some_and(|next| {
+                matches!(
+                    next.as_str(),
+                    "my" | "your" | "our" | "their" | "his" | "her" | "a" | "an" | "account" | "accounts"
+                )
+            })
+        };
+        let hours = words.iter().enumerate().any(|(position, word)| {
+            matches!(word.as_str(), "hours" | "hour" | "schedule")
+                || (matches!(
+                    word.as_str(),
+                    "open" | "opens" | "opened" | "opening" | "close" | "closes" | "closing" | "closed"
+                ) && !takes_object(words.get(position + 1)))
+        }) || has_pair("what", "time")
             || has_pair("how", "late")
             || has_pair("how", "early");
         let branch_info = [
@@ -877,6 +935,8 @@ fn is_context_term(term: &str) -> bool {
     matches!(
         term,
         "hours"
+            | "open"
+            | "close"
             | "librari"
             | "branch"
             | "late"
@@ -898,7 +958,19 @@ fn is_context_term(term: &str) -> bool {
 fn is_event_word(term: &str) -> bool {
     matches!(
         term,
-        "event" | "happen" | "on" | "class" | "club" | "go" | "anyth" | "week" | "weekend" | "next" | "upcom" | "come"
+        "event"
+            | "happen"
+            | "on"
+            | "meet"
+            | "class"
+            | "club"
+            | "go"
+            | "anyth"
+            | "week"
+            | "weekend"
+            | "next"
+            | "upcom"
+            | "come"
     )
 }
 

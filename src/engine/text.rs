@@ -293,7 +293,9 @@ mod tests {
                 &["photo"],
             ),
             ("needs 20 service hours", &["servicehours"], &["hours"]),
-            ("i left my airpods at the library", &["forget", "belonging"], &[]),
+            ("i left my airpods at the library", &["belonging"], &["forget", "lose"]),
+            ("i left it at home", &["forget"], &["lose"]),
+            ("left my book on the bus", &["book"], &["forget"]),
             (
                 "the app still shows them as checked out",
                 &["stillshows", "borrow"],
