@@ -226,3 +226,28 @@ fn self_check_on_bundled_knowledge() {
         "self-check answers too many wrong: {summary}"
     );
 }
+
+#[test]
+fn real_words_are_not_corrected_into_knowledge_words() {
+    let (_directory, engine) = tiny_engine(
+        r#"[[faq]]
+id = "seating"
+question = "Is there seating for groups?"
+answer = "Yes, tables for eight on the second floor."
+"#,
+    );
+    // (message, whether its terms may include the knowledge's "seat")
+    let cases = [
+        ("is there seeting for groups", true),
+        ("is there skating near the library", false),
+        ("where is the reading room", false),
+    ];
+    for (message, seat) in cases {
+        let explained = engine.explain(message);
+        let terms = explained
+            .lines()
+            .find(|line| line.starts_with("terms:"))
+            .expect("terms line");
+        assert_eq!(terms.contains("seat"), seat, "{message:?}: {terms}");
+    }
+}

@@ -1066,6 +1066,16 @@ pub fn shorthand(word: &str) -> Option<&'static str> {
 }
 
 /// Words that carry no topic of their own.
+/// Whether `word` is an English word (from SCOWL's american-english list, words of 5 to 16
+/// lowercase letters: the lengths the speller would correct; see english-words.COPYRIGHT).
+/// A real word the knowledge base does not use is not a typo of one it does: "vacation" must
+/// not become "location".
+pub fn is_english_word(word: &str) -> bool {
+    static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| include_str!("english-words.txt").lines().collect())
+        .contains(word)
+}
+
 pub fn is_stop_word(word: &str) -> bool {
     static SET: OnceLock<FastSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
@@ -1242,6 +1252,21 @@ const STOP_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_words_are_known_and_typos_are_not() {
+        let cases = [
+            ("vacation", true),
+            ("skating", true),
+            ("renewing", true),
+            ("libary", false),
+            ("pasport", false),
+            ("recieve", false),
+        ];
+        for (word, known) in cases {
+            assert_eq!(is_english_word(word), known, "{word:?}");
+        }
+    }
 
     #[test]
     fn stop_words_are_sorted_for_binary_search() {

@@ -97,6 +97,8 @@ impl Engine {
         let events = EventIndex::build(&knowledge, &pipeline);
         let branches = BranchFinder::new(&knowledge.branches);
         let speller = Speller::new(vocabulary(&knowledge, &pipeline), 2);
+        // Built once here, not on the first question.
+        lexicon::is_english_word("");
         let mut named_days: Vec<NamedDay> = Vec::new();
         for exception in knowledge
             .library
@@ -445,15 +447,18 @@ impl Engine {
             .iter()
             .filter(|word| !word.stop && !dates::is_calendar_word(&word.text))
         {
-            let (term, trust) =
-                if faq.idf(&word.term).is_some() || self.speller.knows(&word.text) || word.text.contains(' ') {
-                    (word.term.clone(), 1.0)
-                } else {
-                    match self.speller.correct(&word.text) {
-                        Some(corrected) => (self.pipeline.term(corrected), 0.8),
-                        None => (word.term.clone(), 1.0),
-                    }
-                };
+            let (term, trust) = if faq.idf(&word.term).is_some()
+                || self.speller.knows(&word.text)
+                || word.text.contains(' ')
+                || lexicon::is_english_word(&word.text)
+            {
+                (word.term.clone(), 1.0)
+            } else {
+                match self.speller.correct(&word.text) {
+                    Some(corrected) => (self.pipeline.term(corrected), 0.8),
+                    None => (word.term.clone(), 1.0),
+                }
+            };
             if lexicon::is_stop_word(&term) {
                 continue;
             }
