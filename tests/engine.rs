@@ -251,3 +251,31 @@ answer = "Yes, tables for eight on the second floor."
         assert_eq!(terms.contains("seat"), seat, "{message:?}: {terms}");
     }
 }
+
+#[test]
+fn routes_follow_the_evidence_not_a_fixed_confidence() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    // (question, the kind it must get, the least confidence)
+    let cases = [
+        ("how do i get a library card", AnswerKind::Faq, 0.5),
+        ("is there a lego club at main", AnswerKind::Events, 0.9),
+        ("what's on at northside this saturday", AnswerKind::Events, 0.9),
+        ("when is the next storytime", AnswerKind::Events, 0.8),
+    ];
+    for (question, kind, minimum) in cases {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.kind, kind, "{question}: {answer:?}");
+        assert!(answer.confidence >= minimum, "{question}: {}", answer.confidence);
+    }
+    // Closing an account is not an hours question.
+    let account = ask(&engine, "how do i close my account", None, now);
+    assert!(
+        !matches!(account.kind, AnswerKind::Hours | AnswerKind::Clarify),
+        "{account:?}"
+    );
+    // Event wording about something no event is ("are library events free") stays below a
+    // scheduled event question's confidence.
+    let vague = ask(&engine, "are library events free", None, now);
+    assert!(vague.kind != AnswerKind::Events || vague.confidence < 0.9, "{vague:?}");
+}

@@ -1042,6 +1042,12 @@ mod tests {
             ("where can i return books after hours", false),
             ("my 15 yo needs 20 service hours for school", false),
             ("can i return books when the library is closed", false),
+            ("how do i close my library account", false),
+            ("close my card because im moving away", false),
+            ("can i open an account online", false),
+            ("is the library open the day after christmas", true),
+            ("are you open", true),
+            ("community service hours for school", false),
         ];
         for (message, hours) in cases {
             assert_eq!(cues(message).hours, hours, "{message:?}");
