@@ -81,6 +81,10 @@ impl DeskConfig {
 pub struct TelegramConfig {
     /// A local Bot API server instead of api.telegram.org (tests, self-hosting).
     pub api_url: Option<String>,
+    /// Sends per minute into one group; Telegram's limit is 20.
+    pub group_messages_per_minute: Option<u32>,
+    /// Sends per second over all chats; Telegram's limit is 30.
+    pub messages_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,6 +142,8 @@ struct RawBranch {
 #[serde(deny_unknown_fields)]
 struct RawTelegram {
     api_url: Option<String>,
+    group_messages_per_minute: Option<u32>,
+    messages_per_second: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -236,8 +242,15 @@ impl Config {
                 errors.push(format!("chat {chat} is both a patron chat and a staff chat"));
             }
         }
+        if let Some(telegram) = &raw.telegram
+            && (telegram.group_messages_per_minute == Some(0) || telegram.messages_per_second == Some(0))
+        {
+            errors.push("telegram: message rates must be at least 1".to_string());
+        }
         config.telegram = raw.telegram.map(|telegram| TelegramConfig {
             api_url: telegram.api_url,
+            group_messages_per_minute: telegram.group_messages_per_minute,
+            messages_per_second: telegram.messages_per_second,
         });
         config.discord = raw.discord.map(|discord| DiscordConfig {
             api_url: discord.api_url,

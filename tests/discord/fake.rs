@@ -229,9 +229,12 @@ impl FakeDiscord {
     }
 }
 
+/// Sends on the open connection. Like Discord, an event while the bot is
+/// disconnected is simply never delivered (history still has user messages).
 fn send(inner: &Inner, text: String) {
-    let connection = inner.connection.as_ref().expect("a gateway connection is open");
-    let _ = connection.send(Command::Send(text));
+    if let Some(connection) = inner.connection.as_ref() {
+        let _ = connection.send(Command::Send(text));
+    }
 }
 
 fn next_id(inner: &mut Inner) -> u64 {
@@ -448,9 +451,9 @@ async fn rest(
                 })
                 .cloned()
                 .collect();
-            // Discord answers newest first.
-            found.reverse();
+            // Like Discord: the `limit` messages right after `after`, newest first.
             found.truncate(limit);
+            found.reverse();
             json_response(200, Value::Array(found))
         }
         ("PUT", ["applications", _, "guilds", _, "commands"]) => json_response(200, json!([])),

@@ -107,3 +107,56 @@ async fn malformed_events_are_skipped_and_later_ones_handled() {
     assert_eq!(app.fake.identifies(), 1);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_gap_is_backfilled_page_by_page() {
+    let app = spawn_app().await;
+    app.fake.wait_for_session(1, 0).await;
+    // One live message sets the channel's read position.
+    let mut first = message(
+        &app.fake.next_id(),
+        NORTHSIDE_CHANNEL,
+        Some(GUILD_ID),
+        user(PATRON, "pat"),
+        "<@900000000000000001> hi",
+    );
+    first["mentions"] = json!([bot_user()]);
+    app.fake.user_message(first);
+    app.fake
+        .wait_for("the first answer", |fake| {
+            (!fake.posted_in(NORTHSIDE_CHANNEL).is_empty()).then_some(())
+        })
+        .await;
+    app.fake.drop_gateway();
+    // More than two pages of history arrive while disconnected.
+    let mut missed = Vec::new();
+    for index in 0..250 {
+        let id = app.fake.next_id();
+        let mut question = message(
+            &id,
+            NORTHSIDE_CHANNEL,
+            Some(GUILD_ID),
+            user(&format!("6000000000000{index:05}"), "pat"),
+            "<@900000000000000001> how do I renew a book?",
+        );
+        question["mentions"] = json!([bot_user()]);
+        app.fake.add_history(&question);
+        missed.push(id);
+    }
+    app.fake.wait_for_session(1, 1).await;
+    app.fake
+        .wait_for("every missed message answered", |fake| {
+            let answered: std::collections::HashSet<String> = fake
+                .posted_in(NORTHSIDE_CHANNEL)
+                .iter()
+                .filter_map(|post| {
+                    post.body["message_reference"]["message_id"]
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .collect();
+            missed.iter().all(|id| answered.contains(id)).then_some(())
+        })
+        .await;
+    app.stop().await;
+}

@@ -68,6 +68,7 @@ pub async fn spawn_app() -> App {
     let shutdown = Shutdown::new();
     let config = TelegramConfig {
         api_url: Some(fake.url.clone()),
+        ..TelegramConfig::default()
     };
     let started = telegram::start(Arc::clone(&desk), config, TOKEN.to_string(), shutdown.clone())
         .await

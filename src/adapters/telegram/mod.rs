@@ -118,7 +118,7 @@ pub async fn start(
     let adapter = TelegramAdapter {
         bot,
         redactor,
-        limiter: Limiter::new(Limits::default()),
+        limiter: Limiter::new(limits(&config)),
         progress: Mutex::new(HashMap::new()),
     };
     Ok(Started {
@@ -471,6 +471,18 @@ fn classify_api(error: &ApiError) -> SendError {
         _ if description.starts_with("Too Many Requests") => SendError::RetryAfter(Duration::from_secs(5)),
         _ => SendError::Transient(description),
     }
+}
+
+/// Telegram's published limits, with the overrides a local test server may set.
+fn limits(config: &TelegramConfig) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(per_minute) = config.group_messages_per_minute {
+        limits.per_group.count = per_minute.max(1) as usize;
+    }
+    if let Some(per_second) = config.messages_per_second {
+        limits.overall.count = per_second.max(1) as usize;
+    }
+    limits
 }
 
 #[cfg(test)]
