@@ -440,6 +440,11 @@ fn chat(directory: &Path, branch: Option<String>, data: Option<&Path>) -> Result
             }
             _ => {}
         }
+        // "staff> text" types one line in the staff chat without switching.
+        let (text, as_staff) = match text.strip_prefix("staff>") {
+            Some(rest) => (rest.trim(), true),
+            None => (text, as_staff),
+        };
         sequence += 1;
         let (chat, user, name) = if as_staff {
             (TerminalAdapter::staff_chat(), "librarian", "Librarian")

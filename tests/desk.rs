@@ -606,7 +606,8 @@ async fn outbox_retries_rate_limits_and_moves_but_drops_blocked_chats() {
 #[tokio::test]
 async fn nothing_is_lost_when_the_process_dies_before_sending() {
     let harness = harness("2026-12-04 19:00");
-    harness.patron_says("42", "/staff can I reserve the auditorium?");
+    let question = harness.message("42", "42", "/staff can I reserve the auditorium?", None);
+    assert_eq!(harness.desk.handle(&question).unwrap(), Handled::Done);
     let data = harness.data.path().to_path_buf();
     let clock = harness.clock.clone();
     // "Crash": drop the desk with messages still in the outbox.
@@ -617,6 +618,9 @@ async fn nothing_is_lost_when_the_process_dies_before_sending() {
     let store = Store::open(&data, 1 << 22).unwrap();
     assert_eq!(store.outbox_len(), 2, "the ticket post and the patron notice survived");
     let desk = Arc::new(Desk::new(engine(), store, desk_config(), clock));
+    // The platform redelivers the update the process died on: handled once.
+    assert_eq!(desk.handle(&question).unwrap(), Handled::Duplicate);
+    assert_eq!(desk.store().outbox_len(), 2);
     let fake = FakeAdapter::new(Platform::Telegram);
     let shutdown = tokio_util::sync::CancellationToken::new();
     let sender = tokio::spawn(refdesk::outbox::run(
