@@ -160,3 +160,61 @@ async fn a_long_gap_is_backfilled_page_by_page() {
         .await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_across_a_drop_loses_nothing() {
+    let app = spawn_app().await;
+    app.fake.wait_for_session(1, 0).await;
+    let mut ids = Vec::new();
+    let post = |fake: &FakeDiscord, ids: &mut Vec<String>, index: usize| {
+        let id = fake.next_id();
+        let mut question = message(
+            &id,
+            NORTHSIDE_CHANNEL,
+            Some(GUILD_ID),
+            user(&format!("6000000000000{index:05}"), "pat"),
+            "<@900000000000000001> how do I renew a book?",
+        );
+        question["mentions"] = json!([bot_user()]);
+        fake.user_message(question);
+        ids.push(id);
+    };
+    for index in 0..200 {
+        post(&app.fake, &mut ids, index);
+    }
+    app.fake.drop_gateway();
+    for index in 200..300 {
+        post(&app.fake, &mut ids, index);
+    }
+    app.fake.wait_for_session(1, 1).await;
+    for index in 300..400 {
+        post(&app.fake, &mut ids, index);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let answered: std::collections::HashSet<String> = app
+            .fake
+            .posted_in(NORTHSIDE_CHANNEL)
+            .iter()
+            .filter_map(|post| {
+                post.body["message_reference"]["message_id"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        let missing: Vec<usize> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !answered.contains(*id))
+            .map(|(i, _)| i)
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("missing {} : {:?}", missing.len(), &missing[..missing.len().min(40)]);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.stop().await;
+}

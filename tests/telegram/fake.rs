@@ -220,6 +220,12 @@ impl FakeTelegram {
         self.state().confirm_hook = Some(hook);
     }
 
+    /// Whether a served batch froze the fake (see `freeze_after_next_batch`).
+    #[allow(dead_code)]
+    pub fn is_frozen(&self) -> bool {
+        self.state().frozen
+    }
+
     pub fn thaw(&self) {
         let mut state = self.state();
         state.frozen = false;

@@ -25,6 +25,10 @@ const RETRY_DELAYS: [Duration; 3] = [
 ];
 /// 2015-01-01T00:00:00Z, where Discord's ids count from.
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+/// Read positions only move by reading history in order (live events arrive
+/// out of order and miss gaps), so history is also read on this interval:
+/// it keeps the read-again window after a reconnect short.
+const CATCH_UP_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The store cursor holding how far a channel's history has been read.
 pub(super) fn cursor_name(channel: ChannelId) -> String {
@@ -33,11 +37,14 @@ pub(super) fn cursor_name(channel: ChannelId) -> String {
 
 /// Runs a backfill of every tracked channel each time one is wanted, until shutdown.
 pub(super) async fn worker(shared: Arc<Shared>, wanted: Arc<Notify>, shutdown: Shutdown) {
+    let mut catch_up = tokio::time::interval(CATCH_UP_INTERVAL);
+    catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => return,
             _ = wanted.notified() => {}
+            _ = catch_up.tick() => {}
         }
         for &channel in &shared.tracked {
             if shutdown.is_cancelled() {

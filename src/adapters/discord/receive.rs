@@ -88,7 +88,12 @@ impl Shared {
                 if let Some(outcome) = outcome {
                     tracing::debug!(update = %message_id, channel = %channel, ?outcome, "Discord message handled");
                 }
-                self.advance_cursor(channel, message_id.get());
+                // Only history read in order moves the read position: live
+                // events can arrive out of order, and after a reconnect they
+                // resume past a gap the backfill has not read yet.
+                if source == Source::Backfill {
+                    self.advance_cursor(channel, message_id.get());
+                }
             }
             Err(error) => {
                 // Left behind the cursor, the message is read again by the next backfill.
