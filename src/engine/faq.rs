@@ -26,6 +26,18 @@ const MIN_UNIT_WEIGHT: f32 = 3.0;
 
 type TermId = u32;
 
+/// The second model, a language model per entry: how many times a term counts when it
+/// appears in one phrasing, in the tags and id, and in the answer.
+const LM_PHRASING: f32 = 1.0;
+const LM_TAG: f32 = 0.7;
+const LM_ANSWER: f32 = 0.15;
+/// Dirichlet smoothing: how many background terms an entry's model is mixed with. Small,
+/// because entries are short and a term they do use should count.
+const LM_MU: f32 = 3.0;
+/// How much the language model's posterior adds to the ranking score: enough to break
+/// near-ties between entries, too little to outvote a clear match.
+const LM_RANK_SHARE: f32 = 0.05;
+
 /// One searchable FAQ id (a system entry with its branch overrides, or a branch-only entry).
 #[derive(Debug)]
 struct IndexedFaq {
@@ -61,6 +73,10 @@ pub struct FaqMatch {
     pub coverage: f32,
     /// How completely the question restates the entry's best-matching question or variant.
     pub recall: f32,
+    /// Log-likelihood ratio of the question under the entry's language model against the collection's.
+    pub lm: f32,
+    /// The entry's share of the probability that the question is about some entry (or none).
+    pub posterior: f32,
 }
 
 pub struct FaqIndex {
@@ -74,6 +90,11 @@ pub struct FaqIndex {
     unit_postings: Vec<Vec<u32>>,
     /// Weight of a term no entry uses: unknown words may be noise or an unanswerable topic.
     unseen_idf: f32,
+    /// Per term: the entries using it, with the log-likelihood ratio the term adds to that
+    /// entry's language model against the whole collection's.
+    lm_postings: Vec<Vec<(u32, f32)>>,
+    /// Per entry: what a known query term the entry never uses costs it.
+    lm_absent: Vec<f32>,
 }
 
 /// An entry's text, read once: what an index is built from. Kept apart from the index so a
@@ -163,12 +184,25 @@ impl FaqIndex {
         };
         let mut entries = Vec::with_capacity(drafts.len());
         let mut unit_terms: Vec<Vec<TermId>> = Vec::new();
+        // Per entry: (term, count) for its language model.
+        let mut entry_counts: Vec<FastMap<TermId, f32>> = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
             let kept = |position: &usize| held_out != Some((index, *position));
             let phrasings: Vec<&DraftPhrasing> = (0..draft.phrasings.len())
                 .filter(kept)
                 .map(|position| &draft.phrasings[position])
                 .collect();
+            let mut counts: FastMap<TermId, f32> = FastMap::default();
+            let lm_sources = phrasings
+                .iter()
+                .flat_map(|phrasing| phrasing.terms.iter().map(|term| (term, LM_PHRASING)))
+                .chain(draft.tag_terms.iter().map(|term| (term, LM_TAG)))
+                .chain(draft.answer_terms.iter().map(|term| (term, LM_ANSWER)));
+            for (term, weight) in lm_sources {
+                let id = intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings);
+                *counts.entry(id).or_insert(0.0) += weight;
+            }
+            entry_counts.push(counts);
             let mut weights: FastMap<&str, f32> = FastMap::default();
             let sources = phrasings
                 .iter()
@@ -224,6 +258,26 @@ impl FaqIndex {
             })
             .collect();
         let unseen_idf = (count + 1.0).ln() * 0.5;
+        let mu = LM_MU;
+        let mut collection = vec![0.0_f32; document_frequency.len()];
+        for counts in &entry_counts {
+            for (&id, &value) in counts {
+                collection[id as usize] += value;
+            }
+        }
+        let collection_total: f32 = collection.iter().sum::<f32>().max(1.0);
+        let mut lm_postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); document_frequency.len()];
+        let mut lm_absent = Vec::with_capacity(entry_counts.len());
+        for (index, counts) in entry_counts.iter().enumerate() {
+            let length: f32 = counts.values().sum();
+            lm_absent.push((mu / (length + mu)).ln());
+            let mut sorted: Vec<(TermId, f32)> = counts.iter().map(|(&id, &value)| (id, value)).collect();
+            sorted.sort_by_key(|&(id, _)| id);
+            for (id, value) in sorted {
+                let background = mu * collection[id as usize] / collection_total;
+                lm_postings[id as usize].push((index as u32, ((value + background) / background).ln()));
+            }
+        }
         FaqIndex {
             entries,
             units,
@@ -232,6 +286,8 @@ impl FaqIndex {
             entry_postings,
             unit_postings,
             unseen_idf,
+            lm_postings,
+            lm_absent,
         }
     }
 
@@ -254,11 +310,17 @@ impl FaqIndex {
         let mut total = 0.0;
         let mut explained = vec![0.0_f32; self.entries.len()];
         let mut found = vec![0.0_f32; self.units.len()];
+        let mut lm = vec![0.0_f32; self.entries.len()];
+        let mut known = 0.0;
         for term in query {
             let Some(&id) = self.term_ids.get(&term.term) else {
                 total += self.unseen_idf * term.trust;
                 continue;
             };
+            known += term.trust;
+            for &(entry, ratio) in &self.lm_postings[id as usize] {
+                lm[entry as usize] += ratio * term.trust;
+            }
             let weight = self.idf[id as usize] * term.trust;
             total += weight;
             for &(entry, field_weight) in &self.entry_postings[id as usize] {
@@ -271,6 +333,13 @@ impl FaqIndex {
         if total <= 0.0 {
             return Vec::new();
         }
+        for (index, score) in lm.iter_mut().enumerate() {
+            *score += known * self.lm_absent[index];
+        }
+        // The posterior over "about this entry" for every entry plus "about none of them", whose
+        // log-likelihood ratio against the collection is 0 by definition.
+        let peak = lm.iter().copied().fold(0.0, f32::max);
+        let normaliser: f32 = (-peak).exp() + lm.iter().map(|score| (score - peak).exp()).sum::<f32>();
         // The best `limit` so far, best first: a small insertion list beats sorting every entry.
         let mut matches: Vec<FaqMatch> = Vec::with_capacity(limit + 1);
         for (index, entry) in self.entries.iter().enumerate() {
@@ -283,16 +352,20 @@ impl FaqIndex {
                 .fold(0.0_f32, f32::max);
             // Both directions matter: the entry must explain the question, and the question should
             // restate one of the entry's phrasings. The harmonic mean punishes either being weak.
-            let score = if coverage + recall > 0.0 {
+            let harmonic = if coverage + recall > 0.0 {
                 2.0 * coverage * recall / (coverage + recall)
             } else {
                 0.0
             };
+            let posterior = (lm[index] - peak).exp() / normaliser;
+            let score = harmonic + LM_RANK_SHARE * posterior;
             let candidate = FaqMatch {
                 entry: index,
                 score,
                 coverage,
                 recall,
+                lm: lm[index],
+                posterior,
             };
             let position = matches.partition_point(|better| self.ranks_before(better, &candidate));
             if position < limit {

@@ -32,6 +32,9 @@ use text::{TextPipeline, Word};
 
 use crate::knowledge::Knowledge;
 
+/// The least language-model posterior an FAQ answer needs (see `faq_confidence`).
+const LM_AGREEMENT: f32 = 0.1;
+
 /// Tunables an admin may set in `config.toml`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineConfig {
@@ -351,11 +354,13 @@ impl Engine {
         ));
         for candidate in self.faq.search(&query, 5) {
             lines.push(format!(
-                "  {} score {:.2} coverage {:.2} recall {:.2}",
+                "  {} score {:.2} coverage {:.2} recall {:.2} lm {:.2} posterior {:.2}",
                 self.faq.entry_id(&candidate),
                 candidate.score,
                 candidate.coverage,
-                candidate.recall
+                candidate.recall,
+                candidate.lm,
+                candidate.posterior
             ));
         }
         lines.join("\n")
@@ -377,6 +382,12 @@ impl Engine {
         // (Scaling the bonus by coverage cut wrong answers in the self-check but escalated right
         // answers to long, chatty patron questions, whose coverage is low: left as it was.)
         let mut confidence = ((top.score + 0.3 * margin) / 1.1).min(1.0);
+        // Two models that read the question differently must agree: when the language model
+        // finds this entry an unlikely source of the question, the overlap is probably
+        // incidental (shared everyday words), and answering would likely be wrong.
+        if top.posterior < LM_AGREEMENT {
+            confidence = confidence.min(self.config.escalate_below * 0.95);
+        }
         if query.len() <= 1 {
             confidence *= 0.85;
         }
