@@ -279,3 +279,65 @@ fn routes_follow_the_evidence_not_a_fixed_confidence() {
     let vague = ask(&engine, "are library events free", None, now);
     assert!(vague.kind != AnswerKind::Events || vague.confidence < 0.9, "{vague:?}");
 }
+
+#[test]
+fn hours_words_that_measure_time_or_tell_history_are_not_hours_questions() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    let not_hours = [
+        "im retired and want to volunteer a few hours a week",
+        "can i volunteer 2 hours at a time",
+        "when was the first library in cedar valley opened",
+    ];
+    for question in not_hours {
+        let answer = ask(&engine, question, None, now);
+        assert!(
+            !matches!(answer.kind, AnswerKind::Hours | AnswerKind::Clarify),
+            "{question}: {answer:?}"
+        );
+    }
+    // The same words still ask for hours when they do.
+    for question in [
+        "what are main's hours",
+        "is main opened yet",
+        "how many hours is main open on saturday",
+    ] {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.kind, AnswerKind::Hours, "{question}: {answer:?}");
+    }
+}
+
+#[test]
+fn an_answer_needs_both_models_to_agree() {
+    // "parking" in one entry's question and "tickets" in another's answer: the words overlap
+    // an entry, but nothing says the question is about it, so it goes to staff.
+    let (_directory, engine) = tiny_engine(
+        r#"
+[[faq]]
+id = "parking"
+question = "Where can I park?"
+variants = ["parking lot", "is parking free"]
+answer = "The lot behind the building is free for library visitors."
+
+[[faq]]
+id = "wifi"
+question = "Do you have wifi?"
+variants = ["wireless internet", "wifi password"]
+answer = "Yes, join HCPL-Public; no password needed."
+"#,
+    );
+    let now = local(2026, 12, 1, 10, 0);
+    let clear = ask(&engine, "is there free parking", None, now);
+    assert_eq!(
+        (clear.kind, clear.target.as_deref()),
+        (AnswerKind::Faq, Some("parking")),
+        "{clear:?}"
+    );
+    let incidental = ask(
+        &engine,
+        "my car got a ticket in the lot while i was inside, can you pay it",
+        None,
+        now,
+    );
+    assert_eq!(incidental.kind, AnswerKind::Escalate, "{incidental:?}");
+}

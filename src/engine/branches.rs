@@ -179,6 +179,12 @@ impl BranchFinder {
         if let Some((id, confidence)) = self.forms.get(joined.as_str()) {
             return Some((id, confidence * 0.95));
         }
+        // A possessive lost its apostrophe on the way in: "main's hours" reads "mains hours".
+        if let Some(name) = spaced.strip_suffix('s')
+            && let Some((id, confidence)) = self.forms.get(name)
+        {
+            return Some((id, confidence * 0.9));
+        }
         // Typos only in names long enough that one slip cannot turn one real word into another, and only
         // for one- or two-word spans of content words: every span tried costs a speller lookup.
         if slice.len() <= 2 && content_words && (6..=20).contains(&joined.len()) {

@@ -530,12 +530,43 @@ impl Cues {
                 )
             })
         };
+        // "a few hours a week", "2 hours", "24 hour return" measure time; they don't ask when a branch is open.
+        let is_duration = |position: usize| {
+            let before = position.checked_sub(1).and_then(|previous| words.get(previous));
+            let quantity = before.is_some_and(|word| {
+                word.chars().all(|character| character.is_ascii_digit())
+                    || matches!(
+                        word.as_str(),
+                        "a" | "an"
+                            | "few"
+                            | "couple"
+                            | "several"
+                            | "many"
+                            | "two"
+                            | "three"
+                            | "four"
+                            | "five"
+                            | "six"
+                            | "eight"
+                            | "ten"
+                            | "twelve"
+                            | "extra"
+                            | "more"
+                    )
+            });
+            let rate = matches!(words.get(position + 1).map(String::as_str), Some("a" | "per" | "each"));
+            quantity || rate
+        };
+        // "when was the library opened" asks about history.
+        let past = has("was") || has("were") || has("first") || has("built");
         let hours = words.iter().enumerate().any(|(position, word)| {
-            matches!(word.as_str(), "hours" | "hour" | "schedule")
+            (matches!(word.as_str(), "hours" | "hour") && !is_duration(position))
+                || word == "schedule"
                 || (matches!(
                     word.as_str(),
-                    "open" | "opens" | "opened" | "opening" | "close" | "closes" | "closing" | "closed"
+                    "open" | "opens" | "opening" | "close" | "closes" | "closing" | "closed"
                 ) && !takes_object(words.get(position + 1)))
+                || (word == "opened" && !past)
         }) || has_pair("what", "time")
             || has_pair("how", "late")
             || has_pair("how", "early");
@@ -968,6 +999,9 @@ fn is_context_term(term: &str) -> bool {
             | "contact"
             | "time"
             | "get"
+            // "how many hours", "how much longer": the quantity, not a topic.
+            | "mani"
+            | "much"
     )
 }
 
