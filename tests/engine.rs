@@ -341,3 +341,17 @@ answer = "Yes, join HCPL-Public; no password needed."
     );
     assert_eq!(incidental.kind, AnswerKind::Escalate, "{incidental:?}");
 }
+
+#[test]
+fn incidents_go_to_a_person_even_when_they_name_an_faq_topic() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    for question in [
+        "the man at the desk was rude to me when i asked about my fines",
+        "our meeting room request was denied and nobody said why",
+        "can you waive the fine, the book drop was jammed",
+    ] {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.kind, AnswerKind::Escalate, "{question}: {answer:?}");
+    }
+}

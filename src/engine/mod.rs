@@ -690,6 +690,24 @@ const NEEDS_PERSON: &[&str] = &[
     "architect",
     "dewey number",
     "call number",
+    // Something that went wrong with a person or a decision: staff need to hear it.
+    "rude",
+    "yelled",
+    "harassed",
+    "harassing",
+    "blamed",
+    "accused",
+    "turned away",
+    "turned us away",
+    "turned me away",
+    "refused",
+    "denied",
+    "waive",
+    "waived",
+    "no notice",
+    "without notice",
+    "did not show",
+    "never showed",
 ];
 
 fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
