@@ -433,6 +433,18 @@ impl Store {
         Ok(())
     }
 
+    /// Every cursor whose name starts with `prefix`, with its position.
+    pub fn cursors(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut cursors = Vec::new();
+        for item in self.state.scan_prefix(cursor_key(prefix)) {
+            let (key, value) = item?;
+            if let Ok(name) = std::str::from_utf8(&key[CURSOR.len()..]) {
+                cursors.push((name.to_string(), read_u64(&value)));
+            }
+        }
+        Ok(cursors)
+    }
+
     /// Forgets handled-update ids older than `before`; redeliveries come within minutes, not days.
     pub fn purge_handled(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut batch = sled::Batch::default();
@@ -596,6 +608,20 @@ mod tests {
             Some("main")
         );
         assert_eq!(store.next_ticket_id().unwrap(), 3);
+    }
+
+    #[test]
+    fn cursors_are_listed_by_prefix() {
+        let store = Store::temporary().expect("store");
+        store.advance_cursor("discord/dm/1", 10).expect("advance");
+        store.advance_cursor("discord/dm/2", 20).expect("advance");
+        store.advance_cursor("discord/channel/3", 30).expect("advance");
+        let mut direct = store.cursors("discord/dm/").expect("list");
+        direct.sort();
+        assert_eq!(
+            direct,
+            vec![("discord/dm/1".to_string(), 10), ("discord/dm/2".to_string(), 20)]
+        );
     }
 
     #[test]

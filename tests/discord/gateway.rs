@@ -218,3 +218,51 @@ async fn a_live_stream_across_a_drop_loses_nothing() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dm_sent_while_the_gateway_was_down_is_backfilled() {
+    let app = spawn_app().await;
+    // The patron's DM channel becomes known when its first message arrives live.
+    let first = app.fake.next_id();
+    app.fake.user_message(message(
+        &first,
+        DM_CHANNEL,
+        None,
+        user(PATRON, "pat"),
+        "is main open tomorrow?",
+    ));
+    app.fake.wait_for_post(DM_CHANNEL, "Main Library is").await;
+
+    app.fake.drop_gateway();
+    // Sent during the gap: in the DM's history, never as an event.
+    let missed = app.fake.next_id();
+    app.fake.add_history(&message(
+        &missed,
+        DM_CHANNEL,
+        None,
+        user(PATRON, "pat"),
+        "who painted the mural by the stairs at main?",
+    ));
+    app.fake.wait_for_session(1, 1).await;
+    // Read as a DM (a REST message has no guild id to say so): it opens a ticket.
+    let notice = app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
+    assert!(notice.content.contains("question #1"), "{notice:?}");
+    app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
+    // The first message, read again from the DM's history, is not answered twice.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hours_answers = app
+        .fake
+        .posted_in(DM_CHANNEL)
+        .into_iter()
+        .filter(|post| post.content.starts_with("Main Library is"))
+        .count();
+    assert_eq!(hours_answers, 1);
+    let dm_reads = app
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET" && request.path == format!("/api/v10/channels/{DM_CHANNEL}/messages"))
+        .count();
+    assert!(dm_reads >= 1);
+    app.stop().await;
+}

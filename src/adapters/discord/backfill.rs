@@ -2,7 +2,8 @@
 //! disconnected, so after every (re)connection the history of each configured
 //! channel is read from its cursor (`GET /channels/{id}/messages?after=`) and
 //! handed to the desk. The desk deduplicates by message id, so overlap with
-//! live events is harmless.
+//! live events is harmless. Patrons' DM channels are remembered when their
+//! first message arrives and read the same way after each reconnection.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,9 +31,20 @@ const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 /// it keeps the read-again window after a reconnect short.
 const CATCH_UP_INTERVAL: Duration = Duration::from_secs(30);
 
+/// After a reconnect, patrons' DM channels with a message this recent are read too.
+const DIRECT_LOOKBACK: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// A pause between DM channels: there may be many, and each is a request.
+const DIRECT_PACE: Duration = Duration::from_millis(50);
+const DIRECT_PREFIX: &str = "discord/dm/";
+
 /// The store cursor holding how far a channel's history has been read.
 pub(super) fn cursor_name(channel: ChannelId) -> String {
     format!("discord/channel/{channel}")
+}
+
+/// The store cursor of a patron's DM channel.
+pub(super) fn direct_cursor_name(channel: ChannelId) -> String {
+    format!("{DIRECT_PREFIX}{channel}")
 }
 
 /// Runs a backfill of every tracked channel each time one is wanted, until shutdown.
@@ -40,19 +52,36 @@ pub(super) async fn worker(shared: Arc<Shared>, wanted: Arc<Notify>, shutdown: S
     let mut catch_up = tokio::time::interval(CATCH_UP_INTERVAL);
     catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        // Configured channels are read on every tick; DM channels only after a
+        // (re)connection, the one time their messages can have been missed:
+        // there may be thousands, and between reconnects every DM arrives live.
+        let reconnected = tokio::select! {
             biased;
             _ = shutdown.cancelled() => return,
-            _ = wanted.notified() => {}
-            _ = catch_up.tick() => {}
+            _ = wanted.notified() => true,
+            _ = catch_up.tick() => false,
+        };
+        let mut channels: Vec<(ChannelId, Source)> = shared
+            .tracked
+            .iter()
+            .map(|&channel| (channel, Source::Backfill))
+            .collect();
+        if reconnected {
+            match recent_direct_channels(&shared) {
+                Ok(direct) => channels.extend(direct.into_iter().map(|channel| (channel, Source::DirectHistory))),
+                Err(error) => tracing::error!(%error, "cannot list DM channels to backfill"),
+            }
         }
-        for &channel in &shared.tracked {
+        for (channel, source) in channels {
             if shutdown.is_cancelled() {
                 return;
             }
+            if source == Source::DirectHistory {
+                tokio::time::sleep(DIRECT_PACE).await;
+            }
             let mut attempt = 0;
             loop {
-                match backfill_channel(&shared, channel).await {
+                match backfill_channel(&shared, channel, source).await {
                     Ok(count) => {
                         if count > 0 {
                             tracing::info!(channel = %channel, messages = count, "backfilled missed messages");
@@ -79,9 +108,12 @@ pub(super) async fn worker(shared: Arc<Shared>, wanted: Arc<Notify>, shutdown: S
 
 /// Reads one channel's history after its cursor. A channel without a cursor
 /// (never read before) starts from now: there is nothing of ours to catch up on.
-async fn backfill_channel(shared: &Shared, channel: ChannelId) -> Result<usize, BackfillError> {
+async fn backfill_channel(shared: &Shared, channel: ChannelId, source: Source) -> Result<usize, BackfillError> {
     let store = shared.desk.store();
-    let name = cursor_name(channel);
+    let name = match source {
+        Source::DirectHistory => direct_cursor_name(channel),
+        Source::Backfill | Source::Live => cursor_name(channel),
+    };
     shared.release(channel);
     let Some(mut after) = store.cursor(&name)? else {
         store.advance_cursor(&name, snowflake_now())?;
@@ -101,7 +133,7 @@ async fn backfill_channel(shared: &Shared, channel: ChannelId) -> Result<usize, 
         page.sort_by_key(|message| message.id);
         for message in page {
             after = after.max(message.id.get());
-            shared.handle_message(message, Source::Backfill).await;
+            shared.handle_message(message, source).await;
             count += 1;
         }
         if !full {
@@ -109,6 +141,28 @@ async fn backfill_channel(shared: &Shared, channel: ChannelId) -> Result<usize, 
         }
     }
     Ok(count)
+}
+
+/// Whether a DM read position is recent enough to be read after a reconnect.
+/// The lookback matches how long the desk remembers handled ids (7 days), so
+/// whatever such a read finds again is still recognised as a duplicate.
+pub(super) fn is_recent(position: u64) -> bool {
+    let lookback = (DIRECT_LOOKBACK.as_millis() as u64) << 22;
+    position >= snowflake_now().saturating_sub(lookback)
+}
+
+/// Patrons' DM channels whose read position is recent.
+fn recent_direct_channels(shared: &Shared) -> Result<Vec<ChannelId>, crate::store::StoreError> {
+    Ok(shared
+        .desk
+        .store()
+        .cursors(DIRECT_PREFIX)?
+        .into_iter()
+        .filter(|(_, position)| is_recent(*position))
+        .filter_map(|(name, _)| name[DIRECT_PREFIX.len()..].parse::<u64>().ok())
+        .filter(|id| *id != 0)
+        .map(ChannelId::new)
+        .collect())
 }
 
 /// The id a message posted now would have (at least): milliseconds since
@@ -137,5 +191,6 @@ mod tests {
         // A message id from 2024 (Discord's documented example is from 2016).
         assert!(snowflake_now() > 1_200_000_000_000_000_000);
         assert_eq!(cursor_name(ChannelId::new(42)), "discord/channel/42");
+        assert_eq!(direct_cursor_name(ChannelId::new(42)), "discord/dm/42");
     }
 }

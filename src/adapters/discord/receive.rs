@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serenity::all::{
     ChannelId, CommandInteraction, CreateAllowedMentions, CreateInteractionResponse, CreateInteractionResponseMessage,
-    GuildId, Http, Message, MessageType, ShardManager, UserId,
+    GuildId, Http, Message, MessageId, MessageType, ShardManager, UserId,
 };
 use tokio::sync::{Notify, mpsc};
 
@@ -40,6 +40,8 @@ pub(super) enum Source {
     Live,
     /// A tracked guild channel's history (REST messages carry no guild id).
     Backfill,
+    /// A patron's DM channel's history: direct, though REST messages don't say so.
+    DirectHistory,
 }
 
 impl Shared {
@@ -79,6 +81,9 @@ impl Shared {
     pub async fn handle_message(&self, message: Message, source: Source) {
         let channel = message.channel_id;
         let message_id = message.id;
+        if source == Source::Live && message.guild_id.is_none() && !message.author.bot {
+            self.remember_direct_chat(channel, message_id);
+        }
         let handled = match self.convert(&message, source) {
             Some(incoming) => self.handle(incoming).await.map(Some),
             None => Ok(None),
@@ -91,16 +96,20 @@ impl Shared {
                 // Only history read in order moves the read position: live
                 // events can arrive out of order, and after a reconnect they
                 // resume past a gap the backfill has not read yet.
-                if source == Source::Backfill {
-                    self.advance_cursor(channel, message_id.get());
+                match source {
+                    Source::Backfill if self.tracked.contains(&channel) => {
+                        self.advance_cursor(channel, &backfill::cursor_name(channel), message_id.get());
+                    }
+                    Source::DirectHistory => {
+                        self.advance_cursor(channel, &backfill::direct_cursor_name(channel), message_id.get());
+                    }
+                    Source::Backfill | Source::Live => {}
                 }
             }
             Err(error) => {
                 // Left behind the cursor, the message is read again by the next backfill.
                 tracing::error!(update = %message_id, channel = %channel, %error, "cannot handle a Discord message");
-                if self.tracked.contains(&channel) {
-                    self.lock_held().insert(channel);
-                }
+                self.lock_held().insert(channel);
             }
         }
     }
@@ -123,16 +132,34 @@ impl Shared {
         self.lock_held().remove(&channel);
     }
 
-    fn advance_cursor(&self, channel: ChannelId, position: u64) {
-        if !self.tracked.contains(&channel) || self.lock_held().contains(&channel) {
+    fn advance_cursor(&self, channel: ChannelId, cursor: &str, position: u64) {
+        if self.lock_held().contains(&channel) {
             return;
         }
-        if let Err(error) = self
-            .desk
-            .store()
-            .advance_cursor(&backfill::cursor_name(channel), position)
-        {
+        if let Err(error) = self.desk.store().advance_cursor(cursor, position) {
             tracing::warn!(channel = %channel, %error, "cannot record the read position");
+        }
+    }
+
+    /// Starts reading a patron's DM channel after reconnects, from just before
+    /// the first message seen live there (read again, it is a duplicate): DMs
+    /// sent while the gateway is down are otherwise never delivered. A position
+    /// too old to be read again starts over from this message.
+    fn remember_direct_chat(&self, channel: ChannelId, seen: MessageId) {
+        let store = self.desk.store();
+        let cursor = backfill::direct_cursor_name(channel);
+        let current = match store.cursor(&cursor) {
+            Ok(current) => current,
+            Err(error) => {
+                tracing::warn!(channel = %channel, %error, "cannot read a DM read position");
+                return;
+            }
+        };
+        if current.is_some_and(backfill::is_recent) {
+            return;
+        }
+        if let Err(error) = store.advance_cursor(&cursor, seen.get().saturating_sub(1)) {
+            tracing::warn!(channel = %channel, %error, "cannot record a DM read position");
         }
     }
 
@@ -145,7 +172,11 @@ impl Shared {
         if !matches!(message.kind, MessageType::Regular | MessageType::InlineReply) {
             return None;
         }
-        let direct = source == Source::Live && message.guild_id.is_none();
+        let direct = match source {
+            Source::Live => message.guild_id.is_none(),
+            Source::DirectHistory => true,
+            Source::Backfill => false,
+        };
         let mention = format!("<@{}>", self.bot);
         let nickname_mention = format!("<@!{}>", self.bot);
         let mentioned = message.mentions.iter().any(|user| user.id == self.bot)
