@@ -1104,6 +1104,10 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("accessible spot", "parking disability"),
     ("come talk", "visit speak"),
     ("come speak", "visit speak"),
+    // "my 3 year old" is a child, whatever the number.
+    ("year old", "child"),
+    ("years old", "child"),
+    ("yr old", "child"),
     ("volunteer hours", "volunteer servicehours"),
 ];
 
