@@ -5,6 +5,12 @@
 //! scored by how much of its own weight (inverse document frequency) an entry
 //! explains, and by how completely it restates one of the entry's questions.
 //!
+//! A second model reads the same terms differently: each entry is a smoothed
+//! language model, and the question's likelihood under it against the whole
+//! collection gives a posterior over the entries (and "none of them"). Words
+//! no entry uses drop out of it, so chatty context costs nothing there. The
+//! engine answers only when the two models agree.
+//!
 //! Terms are interned to numbers at build time and kept in postings lists
 //! (term -> the entries and phrasings using it), so a search touches only the
 //! entries that share a term with the question and allocates a few small
@@ -258,7 +264,6 @@ impl FaqIndex {
             })
             .collect();
         let unseen_idf = (count + 1.0).ln() * 0.5;
-        let mu = LM_MU;
         let mut collection = vec![0.0_f32; document_frequency.len()];
         for counts in &entry_counts {
             for (&id, &value) in counts {
@@ -270,11 +275,11 @@ impl FaqIndex {
         let mut lm_absent = Vec::with_capacity(entry_counts.len());
         for (index, counts) in entry_counts.iter().enumerate() {
             let length: f32 = counts.values().sum();
-            lm_absent.push((mu / (length + mu)).ln());
+            lm_absent.push((LM_MU / (length + LM_MU)).ln());
             let mut sorted: Vec<(TermId, f32)> = counts.iter().map(|(&id, &value)| (id, value)).collect();
             sorted.sort_by_key(|&(id, _)| id);
             for (id, value) in sorted {
-                let background = mu * collection[id as usize] / collection_total;
+                let background = LM_MU * collection[id as usize] / collection_total;
                 lm_postings[id as usize].push((index as u32, ((value + background) / background).ln()));
             }
         }
