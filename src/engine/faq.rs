@@ -191,36 +191,30 @@ impl FaqIndex {
         let mut entries = Vec::with_capacity(drafts.len());
         let mut unit_terms: Vec<Vec<TermId>> = Vec::new();
         // Per entry: (term, count) for its language model.
-        let mut entry_counts: Vec<FastMap<TermId, f32>> = Vec::with_capacity(drafts.len());
+        let mut entry_counts: Vec<Vec<(TermId, f32)>> = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
             let kept = |position: &usize| held_out != Some((index, *position));
             let phrasings: Vec<&DraftPhrasing> = (0..draft.phrasings.len())
                 .filter(kept)
                 .map(|position| &draft.phrasings[position])
                 .collect();
-            let mut counts: FastMap<TermId, f32> = FastMap::default();
-            let lm_sources = phrasings
-                .iter()
-                .flat_map(|phrasing| phrasing.terms.iter().map(|term| (term, LM_PHRASING)))
-                .chain(draft.tag_terms.iter().map(|term| (term, LM_TAG)))
-                .chain(draft.answer_terms.iter().map(|term| (term, LM_ANSWER)));
-            for (term, weight) in lm_sources {
-                let id = intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings);
-                *counts.entry(id).or_insert(0.0) += weight;
-            }
-            entry_counts.push(counts);
+            // One walk over the entry's fields feeds both models: the strongest field a term
+            // appears in (coverage) and how many times it appears (the language model).
             let mut weights: FastMap<&str, f32> = FastMap::default();
+            let mut counts: FastMap<&str, f32> = FastMap::default();
             let sources = phrasings
                 .iter()
-                .flat_map(|phrasing| phrasing.terms.iter().map(|term| (term, TITLE_WEIGHT)))
-                .chain(draft.tag_terms.iter().map(|term| (term, TAG_WEIGHT)))
-                .chain(draft.answer_terms.iter().map(|term| (term, ANSWER_WEIGHT)));
-            for (term, weight) in sources {
+                .flat_map(|phrasing| phrasing.terms.iter().map(|term| (term, TITLE_WEIGHT, LM_PHRASING)))
+                .chain(draft.tag_terms.iter().map(|term| (term, TAG_WEIGHT, LM_TAG)))
+                .chain(draft.answer_terms.iter().map(|term| (term, ANSWER_WEIGHT, LM_ANSWER)));
+            for (term, weight, count) in sources {
                 let slot = weights.entry(term.as_str()).or_insert(0.0);
                 *slot = slot.max(weight);
+                *counts.entry(term.as_str()).or_insert(0.0) += count;
             }
             let mut terms: Vec<(&str, f32)> = weights.into_iter().collect();
             terms.sort_by(|a, b| a.0.cmp(b.0));
+            let mut entry_count = Vec::with_capacity(terms.len());
             for (term, weight) in terms {
                 let id = intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings);
                 // Rarity is measured over how entries are asked (phrasings, tags, id), not over
@@ -230,7 +224,9 @@ impl FaqIndex {
                     document_frequency[id as usize] += 1;
                 }
                 entry_postings[id as usize].push((index as u32, weight));
+                entry_count.push((id, counts[term]));
             }
+            entry_counts.push(entry_count);
             entries.push(IndexedFaq {
                 id: draft.id.clone(),
                 only_branch: draft.only_branch.clone(),
@@ -266,7 +262,7 @@ impl FaqIndex {
         let unseen_idf = (count + 1.0).ln() * 0.5;
         let mut collection = vec![0.0_f32; document_frequency.len()];
         for counts in &entry_counts {
-            for (&id, &value) in counts {
+            for &(id, value) in counts {
                 collection[id as usize] += value;
             }
         }
@@ -274,11 +270,9 @@ impl FaqIndex {
         let mut lm_postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); document_frequency.len()];
         let mut lm_absent = Vec::with_capacity(entry_counts.len());
         for (index, counts) in entry_counts.iter().enumerate() {
-            let length: f32 = counts.values().sum();
+            let length: f32 = counts.iter().map(|&(_, value)| value).sum();
             lm_absent.push((LM_MU / (length + LM_MU)).ln());
-            let mut sorted: Vec<(TermId, f32)> = counts.iter().map(|(&id, &value)| (id, value)).collect();
-            sorted.sort_by_key(|&(id, _)| id);
-            for (id, value) in sorted {
+            for &(id, value) in counts {
                 let background = LM_MU * collection[id as usize] / collection_total;
                 lm_postings[id as usize].push((index as u32, ((value + background) / background).ln()));
             }
