@@ -355,3 +355,135 @@ fn incidents_go_to_a_person_even_when_they_name_an_faq_topic() {
         assert_eq!(answer.kind, AnswerKind::Escalate, "{question}: {answer:?}");
     }
 }
+
+#[test]
+fn a_day_named_as_a_deadline_is_not_the_day_asked_about() {
+    let engine = engine();
+    let answer = ask(
+        &engine,
+        "is main open tmrw? need to return stuff before christmas",
+        None,
+        local(2026, 12, 5, 12, 0),
+    );
+    assert_eq!(answer.kind, AnswerKind::Hours, "{answer:?}");
+    assert_eq!(
+        answer.date,
+        Some(NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()),
+        "{}",
+        answer.text
+    );
+    // Alone, the holiday is the day asked about.
+    let alone = ask(
+        &engine,
+        "is main open before christmas",
+        None,
+        local(2026, 12, 5, 12, 0),
+    );
+    assert_eq!(
+        alone.date,
+        Some(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()),
+        "{}",
+        alone.text
+    );
+}
+
+#[test]
+fn words_after_an_hours_question_say_why_the_patron_asks() {
+    let engine = engine();
+    let saturday_noon = local(2026, 12, 5, 12, 0);
+    for (question, branch) in [
+        ("is main still open? need to use the wifi", "main"),
+        ("is northside open tomorrow? want to pick up my hold", "northside"),
+        ("is main open rn? need to drop off books", "main"),
+    ] {
+        let answer = ask(&engine, question, None, saturday_noon);
+        assert_eq!(answer.kind, AnswerKind::Hours, "{question}: {answer:?}");
+        assert_eq!(answer.target.as_deref(), Some(branch), "{question}");
+    }
+    // The thing that must be open, named before the hours word, is still the topic.
+    let book_drop = ask(&engine, "is the book drop open all night", None, saturday_noon);
+    assert_eq!(book_drop.kind, AnswerKind::Faq, "{book_drop:?}");
+    assert_eq!(book_drop.target.as_deref(), Some("book-drop"));
+}
+
+#[test]
+fn where_questions_need_a_branch() {
+    let engine = engine();
+    let now = local(2026, 12, 5, 12, 0);
+    let located = ask(&engine, "where r u located", None, now);
+    assert_eq!(located.kind, AnswerKind::Clarify, "{located:?}");
+    let exactly = ask(&engine, "where exactly is northside", None, now);
+    assert_eq!(exactly.kind, AnswerKind::Branch, "{exactly:?}");
+    assert!(exactly.text.contains("4120 N Oak Ridge Rd"), "{}", exactly.text);
+    // In a branch's chat the branch is known.
+    let in_branch_chat = ask(&engine, "where r u located", Some("northside"), now);
+    assert_eq!(in_branch_chat.kind, AnswerKind::Branch, "{in_branch_chat:?}");
+}
+
+#[test]
+fn stretched_greetings_acknowledgements_and_capability_questions_are_smalltalk() {
+    let engine = engine();
+    let now = local(2026, 12, 5, 12, 0);
+    for (message, target) in [
+        ("hiii", "greeting"),
+        ("heyyy there", "greeting"),
+        ("ok cool", "thanks"),
+        ("got it, thanks sooo much", "thanks"),
+        ("what kinds of stuff can you answer", "help"),
+    ] {
+        let answer = ask(&engine, message, None, now);
+        assert_eq!(answer.kind, AnswerKind::Smalltalk, "{message}: {answer:?}");
+        assert_eq!(answer.target.as_deref(), Some(target), "{message}");
+    }
+}
+
+#[test]
+fn an_event_topic_is_what_the_patron_wants_not_who_it_is_for() {
+    let engine = engine();
+    // Saturday noon: this morning's LEGO Club (10:30-11:45) is over.
+    let answer = ask(
+        &engine,
+        "when is the next lego club? my son loves it",
+        None,
+        local(2026, 12, 5, 12, 0),
+    );
+    assert_eq!(answer.kind, AnswerKind::Events, "{answer:?}");
+    assert!(
+        answer.text.contains("LEGO Club: Saturday, December 12"),
+        "{}",
+        answer.text
+    );
+    assert!(!answer.text.contains("today"), "{}", answer.text);
+    assert!(!answer.text.contains("Storytime"), "{}", answer.text);
+    // A talk that is over is the match; an event sharing one word of its title is not.
+    let over = ask(
+        &engine,
+        "when is the author talk about the winter orchard",
+        None,
+        local(2026, 12, 5, 12, 0),
+    );
+    assert_eq!(over.kind, AnswerKind::Events, "{over:?}");
+    assert!(!over.text.contains("Book Sale"), "{}", over.text);
+}
+
+#[test]
+fn a_question_about_a_moment_that_names_an_event_is_about_the_calendar() {
+    let engine = engine();
+    let now = local(2026, 12, 5, 12, 0);
+    let answer = ask(&engine, "seed starting workshop, when is it", None, now);
+    assert_eq!(answer.kind, AnswerKind::Events, "{answer:?}");
+    assert!(answer.text.contains("January 30"), "{}", answer.text);
+    // The meeting-rooms FAQ mentions clubs too, but the question asks when.
+    let chess = ask(&engine, "when is the chess club", None, now);
+    assert_eq!(chess.kind, AnswerKind::Events, "{chess:?}");
+    assert!(chess.text.contains("Chess Club"), "{}", chess.text);
+    // The part of a title in quotes is a name patrons use on its own.
+    let quoted = ask(
+        &engine,
+        "when is the winter orchard talk",
+        None,
+        local(2026, 12, 1, 12, 0),
+    );
+    assert_eq!(quoted.kind, AnswerKind::Events, "{quoted:?}");
+    assert!(quoted.text.contains("Ruth Lindqvist"), "{}", quoted.text);
+}

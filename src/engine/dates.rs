@@ -84,10 +84,30 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
     let time = scan.clock_time();
     scan.words();
 
+    // "open tmrw? need to print before xmas": a day after "before", "by" or "until" is a
+    // deadline the patron mentions, not the day asked about, whenever another day is named.
+    let toks = &scan.toks;
+    let asked = |found: &Found| {
+        found.pos == 0
+            || !matches!(
+                toks[found.pos - 1].word.as_str(),
+                "before" | "after" | "by" | "until" | "till" | "til" | "since"
+            )
+    };
     let best = scan
         .found
-        .into_iter()
-        .max_by(|a, b| a.rank.cmp(&b.rank).then(b.pos.cmp(&a.pos)));
+        .iter()
+        .max_by(|a, b| {
+            asked(a)
+                .cmp(&asked(b))
+                .then(a.rank.cmp(&b.rank))
+                .then(b.pos.cmp(&a.pos))
+        })
+        .map(|found| Found {
+            rank: found.rank,
+            pos: found.pos,
+            when: found.when.clone(),
+        });
     match best {
         // A clock time next to "now" contradicts it; the present moment is what was asked.
         Some(Found { when: When::Now, .. }) => Some(WhenMention {

@@ -21,6 +21,9 @@ const MAX_LISTED: usize = 8;
 pub struct EventIndex {
     /// Per event: title terms (strong) and audience/description terms (weak).
     entries: Vec<(Vec<String>, Vec<String>)>,
+    /// Per event: the names patrons may use for it: the whole title, and the part after a colon
+    /// or in quotes ("Hidden Figures" in `Black History Month Film: "Hidden Figures"`).
+    names: Vec<Vec<Vec<String>>>,
     idf: HashMap<String, f32>,
 }
 
@@ -60,6 +63,23 @@ impl EventIndex {
                 (terms_of(&event.title), terms_of(&weak))
             })
             .collect();
+        let names = knowledge
+            .events
+            .iter()
+            .zip(&entries)
+            .map(|(event, (title, _))| {
+                let mut names = vec![title.clone()];
+                let quoted = event.title.split('"').skip(1).step_by(2);
+                let after_colon = event.title.rsplit_once(':').map(|(_, rest)| rest);
+                for part in quoted.chain(after_colon) {
+                    let terms = terms_of(part);
+                    if !terms.is_empty() && !names.contains(&terms) {
+                        names.push(terms);
+                    }
+                }
+                names
+            })
+            .collect();
         let mut frequency: HashMap<String, u32> = HashMap::new();
         for (title, _) in &entries {
             for term in title {
@@ -71,7 +91,7 @@ impl EventIndex {
             .into_iter()
             .map(|(term, df)| (term, (count / df as f32).ln() + 1.0))
             .collect();
-        EventIndex { entries, idf }
+        EventIndex { entries, names, idf }
     }
 
     /// How well `topic` names some event title: the share of the topic's weight found in the best title (0..1).
@@ -110,9 +130,10 @@ impl EventIndex {
         if total <= 0.0 {
             return 0.0;
         }
-        self.entries
+        self.names
             .iter()
-            .map(|(title, _)| {
+            .flatten()
+            .map(|title| {
                 let title_weight: f32 = title.iter().filter(|term| !ignore(term)).map(weight).sum();
                 let found: f32 = topic.iter().filter(|term| title.contains(term)).map(weight).sum();
                 if found <= 0.0 || title_weight <= 0.0 {
@@ -123,6 +144,28 @@ impl EventIndex {
                 2.0 * coverage * recall / (coverage + recall)
             })
             .fold(0.0, f32::max)
+    }
+
+    /// The words of the topic that name what the patron wants. "Lego club for my son": lego is
+    /// the subject and son only says who it is for, so a Baby Lapsit (a child's event) is not a
+    /// match. Audience words are the topic only when nothing else names an event at the branch.
+    fn subject_of(&self, knowledge: &Knowledge, request: &EventRequest<'_>) -> Vec<String> {
+        let subject: Vec<String> = request
+            .topic
+            .iter()
+            .filter(|term| !is_audience_term(term))
+            .cloned()
+            .collect();
+        let names_an_event = !subject.is_empty()
+            && knowledge.events.iter().enumerate().any(|(index, event)| {
+                (request.branch.is_none() || event.branch.as_deref() == request.branch)
+                    && self.relevance(index, &subject) > 0.0
+            });
+        if names_an_event {
+            subject
+        } else {
+            request.topic.to_vec()
+        }
     }
 
     /// How well one event matches the topic: title terms count fully, audience and description half.
@@ -147,21 +190,24 @@ impl EventIndex {
         &self,
         knowledge: &Knowledge,
         request: &EventRequest<'_>,
-        today: NaiveDate,
+        now: NaiveDateTime,
         confidence: f32,
     ) -> Answer {
-        let answer = self.answer_in_range(knowledge, request, today, confidence);
+        let today = now.date();
+        let answer = self.answer_in_range(knowledge, request, now, confidence);
         let nothing_then = answer.text.starts_with("I don't see");
         if !(nothing_then && request.days_named && !request.topic.is_empty()) {
             return answer;
         }
-        // Nothing on the day asked about: say so and give the next occurrences instead.
+        // Nothing on the day asked about: say so and give the next occurrences instead, from
+        // today, because the day may have been misread ("valentine crafts" is not asking about
+        // February 14) or the event may come before it.
         let later = EventRequest {
-            from: today.max(request.from),
+            from: today,
             days_named: false,
             ..*request
         };
-        let mut fallback = self.answer_in_range(knowledge, &later, today, confidence);
+        let mut fallback = self.answer_in_range(knowledge, &later, now, confidence);
         if fallback.text.starts_with("I don't see") {
             return answer;
         }
@@ -178,10 +224,12 @@ impl EventIndex {
         &self,
         knowledge: &Knowledge,
         request: &EventRequest<'_>,
-        today: NaiveDate,
+        now: NaiveDateTime,
         confidence: f32,
     ) -> Answer {
-        let topical = !request.topic.is_empty();
+        let today = now.date();
+        let topic = self.subject_of(knowledge, request);
+        let topical = !topic.is_empty();
         let to = if request.days_named {
             request.to
         } else if topical {
@@ -189,23 +237,37 @@ impl EventIndex {
         } else {
             request.from + Days::new(DEFAULT_HORIZON_DAYS - 1)
         };
-        let mut best_relevance = 0.0_f32;
+        let in_scope = |event: &Event| request.branch.is_none() || event.branch.as_deref() == request.branch;
+        let relevance_of = |index: usize| {
+            if topical { self.relevance(index, &topic) } else { 1.0 }
+        };
+        // "When is the author talk about the winter orchard", asked after the talk: the talk is
+        // the match, and the Winter Book Sale, which shares one word with it, is not.
+        let mut best_relevance = if topical && !request.days_named {
+            (0..knowledge.events.len())
+                .filter(|&index| in_scope(&knowledge.events[index]))
+                .map(relevance_of)
+                .fold(0.0_f32, f32::max)
+        } else {
+            0.0
+        };
         let mut found: Vec<(NaiveDateTime, usize, f32)> = Vec::new();
         for (index, event) in knowledge.events.iter().enumerate() {
-            if request.branch.is_some() && event.branch.as_deref() != request.branch {
+            if !in_scope(event) {
                 continue;
             }
-            let relevance = if topical {
-                self.relevance(index, request.topic)
-            } else {
-                1.0
-            };
+            let relevance = relevance_of(index);
             if relevance <= 0.0 {
                 continue;
             }
             for occurrence in &event.occurrences {
                 let date = occurrence.date();
                 if date < request.from || date > to || !is_announced(knowledge, event, date) {
+                    continue;
+                }
+                // Today's events that are already over are not worth listing.
+                let end = *occurrence + event.duration.unwrap_or_default();
+                if !event.all_day && end < now {
                     continue;
                 }
                 best_relevance = best_relevance.max(relevance);
@@ -278,6 +340,11 @@ impl EventIndex {
         answer.to = Some(shown_to.max(request.from));
         answer
     }
+}
+
+/// Terms that say who an event is for rather than what it is.
+fn is_audience_term(term: &str) -> bool {
+    matches!(term, "child" | "teen" | "adult" | "elder" | "famili")
 }
 
 /// An occurrence is announced unless its branch is closed that day.

@@ -82,14 +82,25 @@ pub struct HeldOutAnswer {
     pub answer: Answer,
 }
 
+/// How closely a question's topic and an event title must name the same thing (see
+/// `EventIndex::topic_fit`) for a question about a moment ("when", a day, "next") to be about
+/// the calendar. One common title word ("book") is not enough.
+const CALENDAR_TITLE_FIT: f32 = 0.6;
+/// How sure an answer from the calendar is when the question names an event and a moment.
+const CALENDAR_CONFIDENCE: f32 = 0.85;
+
 /// What the message's wording signals, independent of any knowledge.
 #[derive(Debug, Default)]
 struct Cues {
     hours: bool,
     branch_info: bool,
+    /// "where", "address", "located": asks where a branch is (a part of `branch_info`).
+    location: bool,
     events: bool,
     all_branches: bool,
     next: bool,
+    /// "when is", "what time is": asks for a moment, which the calendar may hold.
+    when_asked: bool,
     needs_person: bool,
 }
 
@@ -210,13 +221,28 @@ impl Engine {
         let strong_topic_faq = (cues.hours || cues.branch_info) && {
             // Restating an entry's phrasing, or explaining two or more topic words almost fully
             // ("when is the local history room open"): the hours route would leave them unanswered.
-            let strong = |top: &FaqMatch| {
+            let strong = |top: &FaqMatch, topic: &[QueryTerm]| {
                 top.coverage >= 0.7 && (top.recall >= 0.4 || (topic.len() >= 2 && top.coverage >= 0.85))
             };
-            if topic.len() == query.len() {
-                faq_matches.first().is_some_and(strong)
+            // "is pine ridge still open? thinking of driving up": words after the hours question
+            // say why the patron asks; only a topic before it ("is the drive-up window open") or
+            // named by it ("hours for the history room") is what must be open.
+            let asked_topic: Vec<QueryTerm> = match topic_words_of_hours_question(&words) {
+                Some(lead) if cues.hours && !cues.branch_info => self
+                    .query_terms(faq, lead)
+                    .into_iter()
+                    .filter(|term| !is_context_term(&term.term))
+                    .collect(),
+                _ => topic.clone(),
+            };
+            if asked_topic.len() == query.len() {
+                faq_matches.first().is_some_and(|top| strong(top, &asked_topic))
             } else {
-                !topic.is_empty() && faq.search(&topic, 1).first().is_some_and(strong)
+                !asked_topic.is_empty()
+                    && faq
+                        .search(&asked_topic, 1)
+                        .first()
+                        .is_some_and(|top| strong(top, &asked_topic))
             }
         };
         let unknown_branch = if named_branch.is_none() {
@@ -274,6 +300,14 @@ impl Engine {
             return branch_answer(branch, service.as_deref(), 0.9 * branch_confidence);
         }
 
+        // "where are you located": the address of a branch the patron has not named.
+        if cues.location && topic.is_empty() && branch.is_none() && unknown_branch.is_none() {
+            return clarify_branch(
+                knowledge,
+                "Which branch do you mean? Tell me its name and I'll give you its address and phone number.",
+            );
+        }
+
         // Events: event wording or an event's topic, weighed against the best FAQ answer.
         let topic_terms: Vec<String> = topic
             .iter()
@@ -282,8 +316,19 @@ impl Engine {
             .collect();
         let scheduled = when.is_some() || named_branch.is_some() || cues.next;
         let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
-        let event_confidence = self.event_confidence(&cues, scheduled, &topic_terms, knowledge);
-        if event_confidence > 0.0 && event_confidence >= faq_confidence {
+        let mut event_confidence = self.event_confidence(&cues, scheduled, &topic_terms, knowledge);
+        // "cantonese storytime at chinatown this weekend?", "seed swap at clearwater, when is
+        // it": a question about a moment that names an event's title wants the calendar, even
+        // when an FAQ explains the program itself.
+        let about_a_moment = matches!(when, Some(When::Day { .. } | When::Weekday { .. } | When::Range { .. }))
+            || cues.next
+            || cues.when_asked;
+        let names_an_event = self.events.topic_fit(&topic_terms, is_event_word) >= CALENDAR_TITLE_FIT;
+        let calendar = about_a_moment && names_an_event;
+        if calendar {
+            event_confidence = event_confidence.max(CALENDAR_CONFIDENCE);
+        }
+        if event_confidence > 0.0 && (calendar || event_confidence >= faq_confidence) {
             let (from, to, days_named) = match &when {
                 Some(When::Day { date, .. }) => (*date, *date, true),
                 Some(When::Weekday { next, .. }) => (*next, *next, true),
@@ -307,7 +352,7 @@ impl Engine {
                 topic: &topic_terms,
                 days_named,
             };
-            let answer = self.events.answer(knowledge, &request, today, event_confidence);
+            let answer = self.events.answer(knowledge, &request, now, event_confidence);
             if event_confidence < self.config.escalate_below {
                 let guess = Guess {
                     kind: AnswerKind::Events,
@@ -571,21 +616,19 @@ impl Cues {
         }) || has_pair("what", "time")
             || has_pair("how", "late")
             || has_pair("how", "early");
-        let branch_info = [
-            "address",
-            "located",
-            "location",
-            "directions",
-            "phone",
-            "email",
-            "contact",
-            "map",
-            "located",
-        ]
-        .iter()
-        .any(|word| has(word))
-            || has_pair("where", "is")
-            || has_pair("where", "are")
+        let location = ["address", "located", "location", "directions", "map"]
+            .iter()
+            .any(|word| has(word))
+            // "where is", "where exactly is", "where r u"
+            || words.iter().enumerate().any(|(position, word)| {
+                word == "where"
+                    && words[position + 1..]
+                        .iter()
+                        .take(2)
+                        .any(|next| matches!(next.as_str(), "is" | "are" | "r"))
+            });
+        let branch_info = location
+            || ["phone", "email", "contact"].iter().any(|word| has(word))
             || has_pair("get", "to")
             || has_pair("get", "there")
             || has_pair("how", "far")
@@ -625,11 +668,23 @@ impl Cues {
                     && triple[2] == "on"
                     && words.get(position + 3).is_none_or(|next| next != "my")
             })
-            || has_pair("anything", "for")
+            || has("fun")
+            || ["for", "on", "this", "today", "tonight", "tomorrow", "going", "happening"]
+                .iter()
+                .any(|next| has_pair("anything", next))
+            // "anything at greenfield on saturday" (the branch name is not among these words),
+            // but not "anything at the library for my mom", which asks for a service.
+            || words.windows(3).any(|triple| {
+                triple[0] == "anything"
+                    && triple[1] == "at"
+                    && !matches!(triple[2].as_str(), "the" | "a" | "library" | "libraries" | "all")
+            })
+            || words.last().is_some_and(|last| last == "at") && has_pair("anything", "at")
             || has_pair("things", "to");
         let all_branches = ["branches", "libraries", "locations"].iter().any(|word| has(word))
             && ["which", "what", "any", "all", "list"].iter().any(|word| has(word));
         let next = has("next") || has("upcoming") || has_pair("coming", "up");
+        let when_asked = has("when") || has("whens") || has_pair("what", "time");
         let needs_person = NEEDS_PERSON.iter().any(|phrase| {
             let phrase_words: Vec<&str> = phrase.split(' ').collect();
             words.windows(phrase_words.len()).any(|window| {
@@ -642,9 +697,11 @@ impl Cues {
         Cues {
             hours,
             branch_info,
+            location,
             events,
             all_branches,
             next,
+            when_asked,
             needs_person,
         }
     }
@@ -801,6 +858,9 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "how does this work",
         "how do you work",
         "what can you help",
+        "what can you answer",
+        "can you answer",
+        "what questions",
         "help me",
         "help",
         "commands",
@@ -825,21 +885,40 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
             "thanks" | "thank" | "appreciate" | "appreciated" | "cheers"
         )
     });
+    // "hiii", "heyyy", "hellooo": chat stretches greetings.
+    let collapsed: Vec<String> = words.iter().map(|word| collapse_repeats(word)).collect();
+    let words = &collapsed;
     let greeted = words.iter().any(|word| {
         matches!(
             word.as_str(),
-            "hi" | "hello" | "hey" | "heya" | "hiya" | "howdy" | "greetings" | "yo" | "sup" | "hola"
+            "hi" | "helo" | "hey" | "heya" | "hiya" | "howdy" | "gretings" | "yo" | "sup" | "hola"
         )
     }) || text == "good morning"
         || text == "good afternoon"
         || text == "good evening";
-    let only_pleasantries = words
-        .iter()
-        .all(|word| GREETINGS.contains(&word.as_str()) || THANKS.contains(&word.as_str()));
+    let known = |list: &[&str], word: &str| list.iter().any(|known| collapse_repeats(known) == word);
+    let only_pleasantries = words.iter().all(|word| known(GREETINGS, word) || known(THANKS, word));
     if !only_pleasantries {
         return None;
     }
-    if thanked || words.iter().any(|word| matches!(word.as_str(), "bye" | "goodbye")) {
+    // "ok cool", "got it", "perfect": an acknowledgement, not a question for staff.
+    let acknowledged = words.iter().any(|word| {
+        matches!(
+            word.as_str(),
+            "ok" | "okay"
+                | "cool"
+                | "great"
+                | "awesome"
+                | "perfect"
+                | "nice"
+                | "got"
+                | "wonderful"
+                | "amazing"
+                | "excelent"
+                | "briliant"
+        )
+    });
+    if thanked || acknowledged || words.iter().any(|word| matches!(word.as_str(), "bye" | "godbye")) {
         return Some(Answer::new(
             AnswerKind::Smalltalk,
             Some("thanks".into()),
@@ -855,6 +934,17 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         return Some(Answer::new(AnswerKind::Smalltalk, Some("greeting".into()), 0.95, text));
     }
     None
+}
+
+/// A word with each run of a repeated letter written once: "hiii" and "hi" are the same greeting.
+fn collapse_repeats(word: &str) -> String {
+    let mut collapsed = String::with_capacity(word.len());
+    for character in word.chars() {
+        if !collapsed.ends_with(character) {
+            collapsed.push(character);
+        }
+    }
+    collapsed
 }
 
 /// "homework help", "help filing taxes": the word help with a topic is a question about a
@@ -954,6 +1044,22 @@ fn branch_answer(branch: &crate::knowledge::Branch, service: Option<&str>, confi
 
 /// The words cue detection reads: surface words, except that a lexicon phrase counts as its
 /// terms, so "service hours" or "after you close" do not read as questions about opening hours.
+/// The words that can name what an hours question asks about: those before its first hours
+/// word, or all of them when that word names its subject ("hours for the history room").
+/// `None` when no hours word is found.
+fn topic_words_of_hours_question(words: &[Word]) -> Option<&[Word]> {
+    let position = words.iter().position(|word| {
+        matches!(
+            word.text.as_str(),
+            "open" | "opens" | "opening" | "close" | "closes" | "closing" | "closed" | "hours"
+        )
+    })?;
+    match words.get(position + 1).map(|word| word.text.as_str()) {
+        Some("for" | "of") => Some(words),
+        _ => Some(&words[..position]),
+    }
+}
+
 fn cue_tokens(words: &[Word]) -> Vec<String> {
     let mut tokens: Vec<String> = Vec::with_capacity(words.len());
     for word in words {
@@ -1013,6 +1119,7 @@ fn is_context_term(term: &str) -> bool {
             | "earli"
             | "earl"
             | "address"
+            | "street"
             | "locat"
             | "direct"
             | "phone"
