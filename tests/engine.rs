@@ -487,3 +487,50 @@ fn a_question_about_a_moment_that_names_an_event_is_about_the_calendar() {
     assert_eq!(quoted.kind, AnswerKind::Events, "{quoted:?}");
     assert!(quoted.text.contains("Ruth Lindqvist"), "{}", quoted.text);
 }
+
+#[test]
+fn the_day_asked_about_survives_chatty_context() {
+    let engine = engine();
+    let friday_morning = local(2026, 12, 4, 8, 15);
+    // (question, the day the answer is about)
+    let cases = [
+        // Punctuation ends the date: "my" does not modify "the 15th".
+        ("is riverside open the 15th? my holds are there", "2026-12-15"),
+        // "sat" after "for" or "hours" is Saturday.
+        ("hrs for sat at northside pls", "2026-12-05"),
+        // A deadline a few words after "before" is not the day asked about.
+        (
+            "is main open tmrw? want to grab some dvds before my trip on the 20th",
+            "2026-12-05",
+        ),
+    ];
+    for (question, date) in cases {
+        let answer = ask(&engine, question, None, friday_morning);
+        assert_eq!(answer.kind, AnswerKind::Hours, "{question}: {answer:?}");
+        assert_eq!(
+            answer.date,
+            Some(date.parse::<NaiveDate>().unwrap()),
+            "{question}: {}",
+            answer.text
+        );
+    }
+}
+
+#[test]
+fn the_time_of_an_event_and_a_service_at_a_branch() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 9, 0);
+    let storytime = ask(
+        &engine,
+        "baby and toddler storytime at main tomorrow? what time",
+        None,
+        now,
+    );
+    assert_eq!(storytime.kind, AnswerKind::Events, "{storytime:?}");
+    assert!(storytime.text.contains("10:30 am"), "{}", storytime.text);
+    let service = ask(&engine, "is there a teen room at northside", None, now);
+    assert_eq!(service.kind, AnswerKind::Branch, "{service:?}");
+    let help = ask(&engine, "what kinda stuff can u help me with", None, now);
+    assert_eq!(help.kind, AnswerKind::Smalltalk, "{help:?}");
+    assert_eq!(help.target.as_deref(), Some("help"));
+}

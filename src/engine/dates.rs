@@ -87,12 +87,20 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
     // "open tmrw? need to print before xmas": a day after "before", "by" or "until" is a
     // deadline the patron mentions, not the day asked about, whenever another day is named.
     let toks = &scan.toks;
+    // "before my trip on the 20th": the deadline word may come a few words earlier, in the
+    // same clause.
     let asked = |found: &Found| {
-        found.pos == 0
-            || !matches!(
-                toks[found.pos - 1].word.as_str(),
-                "before" | "after" | "by" | "until" | "till" | "til" | "since"
-            )
+        !toks[..found.pos]
+            .iter()
+            .rev()
+            .take(6)
+            .take_while(|tok| !tok.ends_clause)
+            .any(|tok| {
+                matches!(
+                    tok.word.as_str(),
+                    "before" | "after" | "by" | "until" | "till" | "til" | "since"
+                )
+            })
     };
     let best = scan
         .found
@@ -151,6 +159,9 @@ struct Tok {
     /// Right after a currency sign: "$5" is never a day or a time.
     money: bool,
     pct: bool,
+    /// Followed by punctuation that ends a clause ("the 15th? my holds"): what comes next
+    /// does not modify this word.
+    ends_clause: bool,
 }
 
 impl Tok {
@@ -205,6 +216,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 poss: false,
                 money: false,
                 pct: false,
+                ends_clause: false,
             });
             i += 1;
             continue;
@@ -252,7 +264,17 @@ fn tokenize(text: &str) -> Vec<Tok> {
             }
         }
         let pct = chars.get(i) == Some(&'%');
-        toks.push(Tok { word, poss, money, pct });
+        let ends_clause = chars[i..]
+            .iter()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(|c| matches!(c, '?' | '!' | '.' | ',' | ';'));
+        toks.push(Tok {
+            word,
+            poss,
+            money,
+            pct,
+            ends_clause,
+        });
     }
     toks
 }
@@ -523,6 +545,9 @@ impl Scan {
         let Some(w) = self.word(k) else {
             return true;
         };
+        if k > 0 && self.toks[k - 1].ends_clause {
+            return true;
+        }
         FOLLOW_WORDS.contains(&w) || weekday_word(w).is_some() || looks_like_time(w)
     }
 
@@ -726,6 +751,9 @@ impl Scan {
             "or",
             "open",
             "closed",
+            "hours",
+            "hrs",
+            "for",
             "from",
             "last",
             "before",

@@ -60,7 +60,18 @@ impl EventIndex {
                     event.audience.as_deref().unwrap_or(""),
                     event.description.as_deref().unwrap_or("")
                 );
-                (terms_of(&event.title), terms_of(&weak))
+                let mut weak = terms_of(&weak);
+                weak.extend(audience_terms(event.audience.as_deref().unwrap_or("")).map(str::to_owned));
+                weak.sort();
+                weak.dedup();
+                let mut title = terms_of(&event.title);
+                // Patrons call a knitting circle a knitting group; only in event titles, because
+                // elsewhere a group is a study group or a class visit.
+                if title.iter().any(|term| term == "circl") {
+                    title.push("group".to_string());
+                    title.sort();
+                }
+                (title, weak)
             })
             .collect();
         let names = knowledge
@@ -175,7 +186,9 @@ impl EventIndex {
             .iter()
             .map(|term| {
                 let weight = self.idf.get(term).copied().unwrap_or(1.0);
-                if title.contains(term) {
+                // Who an event is for is said in its audience ("Ages 1-3"), so there an
+                // audience word counts as much as in the title.
+                if title.contains(term) || (is_audience_term(term) && weak.contains(term)) {
                     weight
                 } else if weak.contains(term) {
                     weight * 0.4
@@ -347,6 +360,46 @@ fn is_audience_term(term: &str) -> bool {
     matches!(term, "child" | "teen" | "adult" | "elder" | "famili")
 }
 
+/// The audience words an event's audience line stands for: "Ages 1-3" is for children, "Teens
+/// 12-18" for teens, "All ages" for everyone.
+fn audience_terms(audience: &str) -> impl Iterator<Item = &'static str> {
+    let audience = audience.to_lowercase();
+    let mut terms: Vec<&'static str> = Vec::new();
+    if audience.contains("all ages") || audience.contains("famil") {
+        terms.extend(["child", "teen", "adult", "elder", "famili"]);
+    }
+    if audience.contains("teen") {
+        terms.push("teen");
+    }
+    if audience.contains("adult") {
+        terms.push("adult");
+    }
+    if audience.contains("senior") || audience.contains("older") {
+        terms.push("elder");
+    }
+    if audience.contains("grade")
+        || audience.contains("month")
+        || audience.contains("kid")
+        || audience.contains("child")
+    {
+        terms.push("child");
+    }
+    // "Ages 6-12", "Ages 8-14": children under 13, teens from 13.
+    let ages: Vec<u32> = audience
+        .split(|character: char| !character.is_ascii_digit())
+        .filter_map(|number| number.parse().ok())
+        .collect();
+    if audience.contains("age") && !audience.contains("month") && !ages.is_empty() {
+        if ages.iter().any(|&age| age < 13) {
+            terms.push("child");
+        }
+        if ages.iter().any(|&age| age >= 13) {
+            terms.push("teen");
+        }
+    }
+    terms.into_iter()
+}
+
 /// An occurrence is announced unless its branch is closed that day.
 pub fn is_announced(knowledge: &Knowledge, event: &Event, date: NaiveDate) -> bool {
     match event.branch.as_deref().and_then(|id| knowledge.branch(id)) {
@@ -382,4 +435,21 @@ fn describe_occurrence(
         line.push_str(&format!(" {link}"));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audience_terms;
+
+    #[test]
+    fn audience_lines_name_who_an_event_is_for() {
+        let terms = |audience: &str| audience_terms(audience).collect::<Vec<_>>();
+        assert_eq!(terms("Ages 1-3"), ["child"]);
+        assert_eq!(terms("Ages 0-18 months"), ["child"]);
+        assert_eq!(terms("Ages 8-14"), ["child", "teen"]);
+        assert_eq!(terms("Teens 12-18"), ["teen"]);
+        assert_eq!(terms("Adults"), ["adult"]);
+        assert!(terms("All ages").contains(&"child"));
+        assert!(terms("").is_empty());
+    }
 }

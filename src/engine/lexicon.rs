@@ -1043,6 +1043,8 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("book club", "bookclub"),
     ("book group", "bookclub"),
     ("reading group", "bookclub"),
+    // "can u give me the number": a request, not a gift.
+    ("give me", "please"),
     // Bilingual branches title their programs in the language they are held in.
     ("club de lectura", "bookclub"),
     ("little ones", "child"),

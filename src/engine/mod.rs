@@ -218,22 +218,22 @@ impl Engine {
         let faq_matches = faq.search(&query, 3);
         // Whether an FAQ topic dominates matters only when the wording also asks for hours or
         // branch details; search again only then, and only if context terms were dropped.
+        // "is pine ridge still open? thinking of driving up": words after the hours question
+        // say why the patron asks; only a topic before it ("is the drive-up window open") or
+        // named by it ("hours for the history room") is what must be open.
+        let asked_topic: Vec<QueryTerm> = match topic_words_of_hours_question(&words) {
+            Some(lead) if cues.hours && !cues.branch_info => self
+                .query_terms(faq, lead)
+                .into_iter()
+                .filter(|term| !is_context_term(&term.term))
+                .collect(),
+            _ => topic.clone(),
+        };
         let strong_topic_faq = (cues.hours || cues.branch_info) && {
             // Restating an entry's phrasing, or explaining two or more topic words almost fully
             // ("when is the local history room open"): the hours route would leave them unanswered.
             let strong = |top: &FaqMatch, topic: &[QueryTerm]| {
                 top.coverage >= 0.7 && (top.recall >= 0.4 || (topic.len() >= 2 && top.coverage >= 0.85))
-            };
-            // "is pine ridge still open? thinking of driving up": words after the hours question
-            // say why the patron asks; only a topic before it ("is the drive-up window open") or
-            // named by it ("hours for the history room") is what must be open.
-            let asked_topic: Vec<QueryTerm> = match topic_words_of_hours_question(&words) {
-                Some(lead) if cues.hours && !cues.branch_info => self
-                    .query_terms(faq, lead)
-                    .into_iter()
-                    .filter(|term| !is_context_term(&term.term))
-                    .collect(),
-                _ => topic.clone(),
             };
             if asked_topic.len() == query.len() {
                 faq_matches.first().is_some_and(|top| strong(top, &asked_topic))
@@ -244,6 +244,15 @@ impl Engine {
                         .first()
                         .is_some_and(|top| strong(top, &asked_topic))
             }
+        };
+        // "baby lapsit at westport today? what time": the time of an event, not of the branch.
+        let hours_of_an_event = cues.hours && {
+            let asked: Vec<String> = asked_topic
+                .iter()
+                .map(|term| term.term.clone())
+                .filter(|term| !is_event_word(term))
+                .collect();
+            self.events.topic_fit(&asked, is_event_word) >= CALENDAR_TITLE_FIT
         };
         let unknown_branch = if named_branch.is_none() {
             self.branches.unknown(&surface, |word| self.speller.knows(word))
@@ -263,7 +272,7 @@ impl Engine {
         }
 
         // Opening hours.
-        if cues.hours && !strong_topic_faq {
+        if cues.hours && !strong_topic_faq && !hours_of_an_event {
             if cues.all_branches && named_branch.is_none() {
                 let date = day_of(&when, today);
                 return hours::all_branches_hours(knowledge, date, today, 0.9);
@@ -290,9 +299,10 @@ impl Engine {
             && ((cues.branch_info && !strong_topic_faq)
                 || (service.is_some()
                     && named_branch.is_some()
-                    && surface
+                    && (surface
                         .iter()
-                        .any(|word| matches!(word.as_str(), "have" | "has" | "offer" | "offers"))))
+                        .any(|word| matches!(word.as_str(), "have" | "has" | "offer" | "offers"))
+                        || surface.windows(2).any(|pair| pair[0] == "is" && pair[1] == "there"))))
         {
             let branch = knowledge
                 .branch(branch_id)
@@ -860,6 +870,13 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "what can you help",
         "what can you answer",
         "can you answer",
+        "what kind of stuff",
+        "what kinds of stuff",
+        "what kind of things",
+        "what kinds of things",
+        "what kinda stuff",
+        "what kinda things",
+        "what sort of things",
         "what questions",
         "help me",
         "help",
@@ -867,15 +884,24 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "menu",
         "options",
     ];
-    if words.len() <= 8
-        && HELP_PHRASES.iter().any(|phrase| {
-            text == *phrase
-                || text.starts_with(&format!("{phrase} "))
-                || text.ends_with(&format!(" {phrase}"))
-                || text.contains(&format!(" {phrase} "))
-        })
-        && !words.iter().any(|word| word == "with" || word == "find")
-        && !asks_help_with_a_topic(words)
+    // "what kinda stuff can u help me with" asks what the bot covers, whatever follows.
+    const CAPABILITY_OPENINGS: &[&str] = &["what kind of", "what kinds of", "what kinda", "what sort of"];
+    let capability_question = words.len() <= 9
+        && CAPABILITY_OPENINGS.iter().any(|opening| text.starts_with(opening))
+        && ["you", "u", "bot"]
+            .iter()
+            .any(|word| words.iter().any(|candidate| candidate == word))
+        && HELP_PHRASES.iter().any(|phrase| text.contains(phrase));
+    if capability_question
+        || words.len() <= 8
+            && HELP_PHRASES.iter().any(|phrase| {
+                text == *phrase
+                    || text.starts_with(&format!("{phrase} "))
+                    || text.ends_with(&format!(" {phrase}"))
+                    || text.contains(&format!(" {phrase} "))
+            })
+            && !words.iter().any(|word| word == "with" || word == "find")
+            && !asks_help_with_a_topic(words)
     {
         return Some(help_answer(knowledge, 0.9));
     }
@@ -1142,6 +1168,7 @@ fn is_event_word(term: &str) -> bool {
             | "happen"
             | "on"
             | "meet"
+            | "meeting"
             | "class"
             | "club"
             | "go"
