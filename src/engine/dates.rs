@@ -84,11 +84,10 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
     let time = scan.clock_time();
     scan.words();
 
-    // "open tmrw? need to print before xmas": a day after "before", "by" or "until" is a
-    // deadline the patron mentions, not the day asked about, whenever another day is named.
-    let toks = &scan.toks;
-    // "before my trip on the 20th": the deadline word may come a few words earlier, in the
-    // same clause.
+    // "open tmrw? need to print before xmas", "before my trip on the 20th": a day a few words
+    // after "before", "by" or "until" in the same clause is a deadline the patron mentions,
+    // not the day asked about, whenever another day is named.
+    let Scan { toks, found, .. } = scan;
     let asked = |found: &Found| {
         !toks[..found.pos]
             .iter()
@@ -102,20 +101,12 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
                 )
             })
     };
-    let best = scan
-        .found
-        .iter()
-        .max_by(|a, b| {
-            asked(a)
-                .cmp(&asked(b))
-                .then(a.rank.cmp(&b.rank))
-                .then(b.pos.cmp(&a.pos))
-        })
-        .map(|found| Found {
-            rank: found.rank,
-            pos: found.pos,
-            when: found.when.clone(),
-        });
+    let best = found.into_iter().max_by(|a, b| {
+        asked(a)
+            .cmp(&asked(b))
+            .then(a.rank.cmp(&b.rank))
+            .then(b.pos.cmp(&a.pos))
+    });
     match best {
         // A clock time next to "now" contradicts it; the present moment is what was asked.
         Some(Found { when: When::Now, .. }) => Some(WhenMention {

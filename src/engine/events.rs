@@ -250,26 +250,31 @@ impl EventIndex {
         } else {
             request.from + Days::new(DEFAULT_HORIZON_DAYS - 1)
         };
-        let in_scope = |event: &Event| request.branch.is_none() || event.branch.as_deref() == request.branch;
-        let relevance_of = |index: usize| {
-            if topical { self.relevance(index, &topic) } else { 1.0 }
-        };
+        // Each event's relevance once, 0 outside the branch asked about.
+        let relevances: Vec<f32> = knowledge
+            .events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| {
+                if request.branch.is_some() && event.branch.as_deref() != request.branch {
+                    0.0
+                } else if topical {
+                    self.relevance(index, &topic)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         // "When is the author talk about the winter orchard", asked after the talk: the talk is
         // the match, and the Winter Book Sale, which shares one word with it, is not.
         let mut best_relevance = if topical && !request.days_named {
-            (0..knowledge.events.len())
-                .filter(|&index| in_scope(&knowledge.events[index]))
-                .map(relevance_of)
-                .fold(0.0_f32, f32::max)
+            relevances.iter().copied().fold(0.0_f32, f32::max)
         } else {
             0.0
         };
         let mut found: Vec<(NaiveDateTime, usize, f32)> = Vec::new();
         for (index, event) in knowledge.events.iter().enumerate() {
-            if !in_scope(event) {
-                continue;
-            }
-            let relevance = relevance_of(index);
+            let relevance = relevances[index];
             if relevance <= 0.0 {
                 continue;
             }
