@@ -1,11 +1,11 @@
 //! `refdesk check`: warnings about a knowledge base that loads but will
 //! surprise patrons: FAQ entries that answer each other's questions, events
-//! on days their branch is closed, exceptions already in the past.
+//! on days their branch is closed or at times it is, exceptions already in the past.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use crate::engine::{AnswerKind, Engine, Question};
-use crate::knowledge::{Diagnostic, Knowledge};
+use crate::engine::{AnswerKind, Engine, Question, hours_if_starting_while_closed, is_announced};
+use crate::knowledge::{Diagnostic, Event, Knowledge};
 
 /// Every warning for a loaded knowledge base, as of `now`.
 pub fn check(engine: &Engine, now: DateTime<Utc>) -> Vec<Diagnostic> {
@@ -14,6 +14,7 @@ pub fn check(engine: &Engine, now: DateTime<Utc>) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     warnings.extend(confusable_faqs(engine, now));
     warnings.extend(events_on_closed_days(knowledge, today));
+    warnings.extend(events_outside_hours(knowledge, today));
     warnings.extend(past_exceptions(knowledge, today));
     warnings
 }
@@ -62,37 +63,67 @@ fn confusable_faqs(engine: &Engine, now: DateTime<Utc>) -> Vec<Diagnostic> {
 }
 
 fn events_on_closed_days(knowledge: &Knowledge, today: NaiveDate) -> Vec<Diagnostic> {
+    event_warnings(
+        knowledge,
+        today,
+        |event, start| !is_announced(knowledge, event, start.date()),
+        |title, days, listed| {
+            format!(
+                "{title:?} falls on {} when its branch is closed ({listed}); those dates are not announced",
+                if days == 1 { "a day" } else { "days" },
+            )
+        },
+    )
+}
+
+/// A program before opening or after an early closing is announced with the day's hours beside
+/// it, but it is more often a typo in a time or a holiday nobody moved the program for.
+fn events_outside_hours(knowledge: &Knowledge, today: NaiveDate) -> Vec<Diagnostic> {
+    event_warnings(
+        knowledge,
+        today,
+        |event, start| hours_if_starting_while_closed(knowledge, event, start).is_some(),
+        |title, days, listed| {
+            format!(
+                "{title:?} starts outside its branch's opening hours on {} ({listed}); patrons are told that day's hours beside it",
+                if days == 1 { "a day" } else { "days" },
+            )
+        },
+    )
+}
+
+/// One warning per event whose upcoming occurrences (from `today`) meet `flagged`, listing the first dates.
+fn event_warnings(
+    knowledge: &Knowledge,
+    today: NaiveDate,
+    flagged: impl Fn(&Event, NaiveDateTime) -> bool,
+    message: impl Fn(&str, usize, String) -> String,
+) -> Vec<Diagnostic> {
+    const LISTED: usize = 5;
     let mut warnings = Vec::new();
     for event in &knowledge.events {
         let days: Vec<NaiveDate> = event
             .occurrences
             .iter()
-            .map(|occurrence| occurrence.date())
-            .filter(|date| *date >= today && !crate::engine::is_announced(knowledge, event, *date))
+            .filter(|start| start.date() >= today && flagged(event, **start))
+            .map(|start| start.date())
             .collect();
         if days.is_empty() {
             continue;
         }
-        let listed: Vec<String> = days
+        let mut listed: Vec<String> = days
             .iter()
-            .take(5)
+            .take(LISTED)
             .map(|day| day.format("%Y-%m-%d").to_string())
-            .collect();
-        let more = if days.len() > 5 {
-            format!(" and {} more", days.len() - 5)
-        } else {
-            String::new()
-        };
+            .collect::<Vec<_>>();
+        if days.len() > LISTED {
+            listed.push(format!("and {} more", days.len() - LISTED));
+        }
         warnings.push(Diagnostic::warning(
             &event.origin.file,
             event.origin.line,
             Some("start"),
-            format!(
-                "{:?} falls on {} when its branch is closed ({}{more}); those dates are not announced",
-                event.title,
-                if days.len() == 1 { "a day" } else { "days" },
-                listed.join(", ")
-            ),
+            message(&event.title, days.len(), listed.join(", ")),
         ));
     }
     warnings

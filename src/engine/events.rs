@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate, NaiveDateTime};
 
 use super::answer::{Answer, AnswerKind};
-use super::hours::{format_date, format_time};
+use super::hours::{format_date, format_ranges, format_time};
 use super::text::TextPipeline;
-use crate::knowledge::{Event, Knowledge};
+use crate::knowledge::{DayHours, Event, Knowledge};
 
 /// How far ahead a topic question ("when is the next lego club") looks.
 const TOPIC_HORIZON_DAYS: u64 = 90;
@@ -413,6 +413,19 @@ pub fn is_announced(knowledge: &Knowledge, event: &Event, date: NaiveDate) -> bo
     }
 }
 
+/// The branch's hours on an occurrence's day when the branch opens that day but not at the
+/// time the occurrence starts: a program before opening, or after an early holiday closing.
+/// The format page hides only closed days, so such an occurrence is still announced, with the
+/// day's hours beside it for the patron to check before going.
+pub fn hours_if_starting_while_closed(knowledge: &Knowledge, event: &Event, start: NaiveDateTime) -> Option<DayHours> {
+    if event.all_day {
+        return None;
+    }
+    let branch = event.branch.as_deref().and_then(|id| knowledge.branch(id))?;
+    let (hours, _) = knowledge.hours_on(branch, start.date());
+    (!hours.is_closed() && hours.range_at(start.time()).is_none()).then_some(hours)
+}
+
 fn describe_occurrence(
     knowledge: &Knowledge,
     event: &Event,
@@ -432,6 +445,12 @@ fn describe_occurrence(
     let mut line = format!("- {}: {}", event.title, when.trim_start_matches("on "));
     if with_branch && let Some(branch) = event.branch.as_deref().and_then(|id| knowledge.branch(id)) {
         line.push_str(&format!(" at {}", branch.name));
+    }
+    if let Some(hours) = hours_if_starting_while_closed(knowledge, event, start) {
+        line.push_str(&format!(
+            " (the branch itself is open {} that day)",
+            format_ranges(&hours)
+        ));
     }
     if let Some(audience) = &event.audience {
         line.push_str(&format!(" ({audience})"));

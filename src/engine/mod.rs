@@ -23,8 +23,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use answer::{Answer, AnswerKind, Guess};
 use branches::{BranchFinder, BranchMention};
 use dates::{NamedDay, NamedDays, When};
-pub use events::is_announced;
 use events::{EventIndex, EventRequest};
+pub use events::{hours_if_starting_while_closed, is_announced};
 use faq::{FaqIndex, FaqMatch, QueryTerm};
 use hours::HoursRequest;
 use spelling::Speller;
@@ -722,6 +722,11 @@ const NEEDS_PERSON: &[&str] = &[
     "recommend some",
     "recommend a good",
     "recommend me",
+    // The patron asks staff to pick something ("can you recommend a mystery"); "how do i
+    // recommend a title" is a purchase suggestion and stays with the FAQ.
+    "you recommend",
+    "any books about",
+    "books about",
     "recommendation",
     "recommendations",
     "what should i read",
@@ -1312,6 +1317,12 @@ mod tests {
             ("the guard was rude to my son", true),
             ("can you waive my fine this once", true),
             ("how do i pay my fine", false),
+            (
+                "can u recommend a mystery for my mom, she loved the thursday murder club",
+                true,
+            ),
+            ("do you have any books about the cannery strike", true),
+            ("theres a book the library should have, how do i recommend it", false),
         ];
         for (message, needs_person) in cases {
             assert_eq!(cues(message).needs_person, needs_person, "{message:?}");
