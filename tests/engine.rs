@@ -430,6 +430,8 @@ fn stretched_greetings_acknowledgements_and_capability_questions_are_smalltalk()
         ("ok cool", "thanks"),
         ("got it, thanks sooo much", "thanks"),
         ("what kinds of stuff can you answer", "help"),
+        ("awesome thank u, happy new year!", "thanks"),
+        ("merry christmas to you all", "greeting"),
     ] {
         let answer = ask(&engine, message, None, now);
         assert_eq!(answer.kind, AnswerKind::Smalltalk, "{message}: {answer:?}");
@@ -503,6 +505,18 @@ fn the_day_asked_about_survives_chatty_context() {
             "is main open tmrw? want to grab some dvds before my trip on the 20th",
             "2026-12-05",
         ),
+        // The sentence that asks outranks the one that tells why, holiday or not.
+        (
+            "prairie hills open saturday? doing the christmas shopping out there",
+            "2026-12-05",
+        ),
+        // "sun" right before "hours" is Sunday.
+        ("downtown library sun hours", "2026-12-06"),
+        // The branch between "is" and "open" is what must be open, not the errand before it.
+        (
+            "gotta drop off a stack of overdue dvds, is north side open tmrw?",
+            "2026-12-05",
+        ),
     ];
     for (question, date) in cases {
         let answer = ask(&engine, question, None, friday_morning);
@@ -533,4 +547,88 @@ fn the_time_of_an_event_and_a_service_at_a_branch() {
     let help = ask(&engine, "what kinda stuff can u help me with", None, now);
     assert_eq!(help.kind, AnswerKind::Smalltalk, "{help:?}");
     assert_eq!(help.target.as_deref(), Some("help"));
+}
+
+#[test]
+fn branch_questions_worded_the_way_patrons_ask() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 9, 0);
+    let cases = [
+        ("what street is the prairie hills library on", "branch:prairie"),
+        (
+            "how do i find the riverside library, never been there",
+            "branch:riverside",
+        ),
+        ("main got study rooms?", "branch:main"),
+        ("is any library branch open on dec 6? anywhere at all", "hours:all"),
+        (
+            "my kids r going stir crazy, anything at the main library this sat",
+            "events:main",
+        ),
+    ];
+    for (question, label) in cases {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.label(), label, "{question}: {}", answer.text);
+    }
+}
+
+#[test]
+fn a_word_only_event_titles_use_with_a_time_asks_the_calendar() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 9, 0);
+    let answer = ask(
+        &engine,
+        "theres a medicare talk at main sometime in january?",
+        None,
+        now,
+    );
+    assert_eq!(answer.label(), "events:main", "{}", answer.text);
+    assert!(answer.text.contains("Medicare Basics"), "{}", answer.text);
+    let answer = ask(&engine, "where can my kid play chess this weekend", None, now);
+    assert_eq!(answer.label(), "events:all", "{}", answer.text);
+    assert!(answer.text.contains("Chess Club"), "{}", answer.text);
+}
+
+#[test]
+fn a_closed_day_is_the_answer_to_an_errand_and_next_opening_counts_from_today() {
+    let engine = engine();
+    let christmas_eve = local(2026, 12, 24, 10, 0);
+    let answer = ask(&engine, "is main open on christmas", None, christmas_eve);
+    assert_eq!(answer.open, Some(false), "{}", answer.text);
+    // The day after Christmas is not "tomorrow" for a patron asking on Christmas Eve.
+    assert!(
+        answer
+            .text
+            .contains("It next opens on Saturday, December 26 at 9:00 am."),
+        "{}",
+        answer.text
+    );
+
+    let closed = ask(
+        &engine,
+        "can i pick up my holds at main on christmas",
+        None,
+        christmas_eve,
+    );
+    assert_eq!(closed.label(), "hours:main", "{}", closed.text);
+    assert_eq!(closed.open, Some(false), "{}", closed.text);
+    // On a day the branch opens, the errand's own answer stands.
+    let open = ask(
+        &engine,
+        "can i pick up my holds at main on saturday",
+        None,
+        christmas_eve,
+    );
+    assert_eq!(open.kind, AnswerKind::Faq, "{}", open.text);
+}
+
+#[test]
+fn a_month_is_answered_as_weekly_hours_and_the_days_that_differ() {
+    let engine = engine();
+    let answer = ask(&engine, "is main open in january", None, local(2026, 12, 28, 10, 0));
+    assert_eq!(answer.label(), "hours:main", "{}", answer.text);
+    assert_eq!(answer.date, Some(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
+    assert!(answer.text.contains("Except:"), "{}", answer.text);
+    assert!(answer.text.contains("January 1"), "{}", answer.text);
+    assert!(answer.text.lines().count() < 15, "{}", answer.text);
 }

@@ -81,6 +81,7 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
     scan.numeric_dates();
     scan.month_dates();
     scan.lone_ordinals();
+    scan.whole_months();
     let time = scan.clock_time();
     scan.words();
 
@@ -101,9 +102,18 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
                 )
             })
     };
+    // "chinatown open saturday? doing the new years shopping down there": when the patron
+    // marks a question, a day named in it outranks one in the sentences that tell why.
+    let in_question = |found: &Found| {
+        toks[found.pos..]
+            .iter()
+            .find_map(|tok| tok.ends_sentence)
+            .is_some_and(|end| end == SentenceEnd::Question)
+    };
     let best = found.into_iter().max_by(|a, b| {
         asked(a)
             .cmp(&asked(b))
+            .then(in_question(a).cmp(&in_question(b)))
             .then(a.rank.cmp(&b.rank))
             .then(b.pos.cmp(&a.pos))
     });
@@ -153,6 +163,14 @@ struct Tok {
     /// Followed by punctuation that ends a clause ("the 15th? my holds"): what comes next
     /// does not modify this word.
     ends_clause: bool,
+    /// Followed by a question mark or other sentence end: which sentence asks.
+    ends_sentence: Option<SentenceEnd>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SentenceEnd {
+    Question,
+    Statement,
 }
 
 impl Tok {
@@ -208,6 +226,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 money: false,
                 pct: false,
                 ends_clause: false,
+                ends_sentence: None,
             });
             i += 1;
             continue;
@@ -255,16 +274,20 @@ fn tokenize(text: &str) -> Vec<Tok> {
             }
         }
         let pct = chars.get(i) == Some(&'%');
-        let ends_clause = chars[i..]
-            .iter()
-            .find(|c| !c.is_whitespace())
-            .is_some_and(|c| matches!(c, '?' | '!' | '.' | ',' | ';'));
+        let punctuation = chars[i..].iter().find(|c| !c.is_whitespace());
+        let ends_clause = punctuation.is_some_and(|c| matches!(c, '?' | '!' | '.' | ',' | ';'));
+        let ends_sentence = match punctuation {
+            Some('?') => Some(SentenceEnd::Question),
+            Some('!' | '.') => Some(SentenceEnd::Statement),
+            _ => None,
+        };
         toks.push(Tok {
             word,
             poss,
             money,
             pct,
             ends_clause,
+            ends_sentence,
         });
     }
     toks
@@ -568,6 +591,45 @@ impl Scan {
         }
     }
 
+    /// "sometime in january", "during february": a whole month, from today when it is this
+    /// month, otherwise its next coming. Only after "in" or "during", so "march" the verb and
+    /// "may" the modal never read as months.
+    fn whole_months(&mut self) {
+        for i in 0..self.toks.len() {
+            if self.used[i] || !self.back_is(i, 1, &["in", "during"]) {
+                continue;
+            }
+            let word = self.toks[i].word.as_str();
+            let Some(month) = month_of(word).filter(|_| word != "may") else {
+                continue;
+            };
+            let today = self.today;
+            let year = if month < today.month() {
+                today.year() + 1
+            } else {
+                today.year()
+            };
+            let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
+                continue;
+            };
+            let Some(last) = first
+                .checked_add_months(Months::new(1))
+                .and_then(|next| next.pred_opt())
+            else {
+                continue;
+            };
+            self.used[i] = true;
+            self.push(
+                RANK_MONTH,
+                i,
+                When::Range {
+                    from: first.max(today),
+                    to: last,
+                },
+            );
+        }
+    }
+
     /// The first clock time in the message.
     fn clock_time(&mut self) -> Option<NaiveTime> {
         let hint = self.meridiem_hint();
@@ -760,7 +822,11 @@ impl Scan {
             .back(i, 1)
             .is_some_and(|p| BEFORE.contains(&p) || weekday_word(p).is_some());
         let after = self.word(i + 1).is_some_and(|w| {
-            weekday_word(w).is_some() || month_of(w).is_some() || ordinal_digits(w).is_some() || w.contains('/')
+            weekday_word(w).is_some()
+                || month_of(w).is_some()
+                || ordinal_digits(w).is_some()
+                || w.contains('/')
+                || matches!(w, "hours" | "hrs")
         });
         before || after
     }
@@ -1520,7 +1586,7 @@ mod tests {
                 ("sat/sun hours", only(wd(Weekday::Sat, d(2026, 12, 5), false))),
                 ("i sat down with a book", None),
                 ("the sun is too bright in the reading room", None),
-                ("we wed in june", None),
+                ("we wed in june", only(range(d(2027, 6, 1), d(2027, 6, 30)))),
                 ("ice cream sundae social", None),
                 ("frida kahlo biography", None),
             ],
@@ -1553,6 +1619,15 @@ mod tests {
                 ("open on weekends?", only(wd(Weekday::Sat, d(2026, 12, 5), true))),
                 ("this month", only(range(d(2026, 12, 1), d(2026, 12, 31)))),
                 ("next month", only(range(d(2027, 1, 1), d(2027, 1, 31)))),
+                (
+                    "a medicare talk sometime in january?",
+                    only(range(d(2027, 1, 1), d(2027, 1, 31))),
+                ),
+                (
+                    "storytime during december",
+                    only(range(d(2026, 12, 1), d(2026, 12, 31))),
+                ),
+                ("in february or on jan 5", only(day(2027, 1, 5))),
                 ("last week", only(range(d(2026, 11, 23), d(2026, 11, 29)))),
                 (
                     "were you open last weekend",
@@ -1618,7 +1693,7 @@ mod tests {
                 ("may 5", only(day(2027, 5, 5))),
                 ("feb 30", None),
                 ("february", None),
-                ("in february", None),
+                ("in february", only(range(d(2027, 2, 1), d(2027, 2, 28)))),
                 ("may 3 of us use the room", None),
                 ("the 3rd floor", None),
                 ("open 24/7?", None),

@@ -105,6 +105,11 @@ impl EventIndex {
         EventIndex { entries, names, idf }
     }
 
+    /// Whether some event's title uses this term.
+    pub fn titles_use(&self, term: &str) -> bool {
+        self.idf.contains_key(term)
+    }
+
     /// How well `topic` names some event title: the share of the topic's weight found in the best title (0..1).
     /// Terms no title uses weigh as much as a rare title word, so "book" alone does not make a question about events.
     pub fn topic_strength(&self, topic: &[String], branch: Option<&str>, knowledge: &Knowledge) -> f32 {

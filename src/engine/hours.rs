@@ -18,6 +18,10 @@ pub struct HoursRequest {
     pub now: NaiveDateTime,
 }
 
+/// Ranges up to this many days are answered day by day; longer ones as the weekly hours and
+/// the days that differ.
+const LONGEST_DAY_BY_DAY_RANGE: i64 = 14;
+
 pub fn branch_hours(knowledge: &Knowledge, branch: &Branch, request: &HoursRequest, confidence: f32) -> Answer {
     let today = request.now.date();
     let mut answer = Answer::new(AnswerKind::Hours, Some(branch.id.clone()), confidence, String::new());
@@ -55,7 +59,13 @@ pub fn branch_hours(knowledge: &Knowledge, branch: &Branch, request: &HoursReque
                     .text
                     .push_str(&open_now_sentence(knowledge, branch, request.now).1);
             } else if knowledge.hours_on(branch, *date).0.is_closed() {
-                append_next_opening(&mut answer.text, knowledge, branch, date.and_time(NaiveTime::MIN));
+                append_next_opening(
+                    &mut answer.text,
+                    knowledge,
+                    branch,
+                    date.and_time(NaiveTime::MIN),
+                    request.now,
+                );
             }
         }
         Some(When::Weekday { weekday, next, plural }) => {
@@ -88,7 +98,13 @@ pub fn branch_hours(knowledge: &Knowledge, branch: &Branch, request: &HoursReque
                     None => day_sentence(knowledge, branch, *next, today),
                 };
                 if hours_then.is_closed() {
-                    append_next_opening(&mut answer.text, knowledge, branch, next.and_time(NaiveTime::MIN));
+                    append_next_opening(
+                        &mut answer.text,
+                        knowledge,
+                        branch,
+                        next.and_time(NaiveTime::MIN),
+                        request.now,
+                    );
                 }
             }
         }
@@ -104,7 +120,24 @@ pub fn branch_hours(knowledge: &Knowledge, branch: &Branch, request: &HoursReque
                 day = day + Days::new(1);
             }
             answer.open = Some(any_open);
-            answer.text = format!("{name} hours:\n{}", lines.join("\n"));
+            answer.text = if (*to - *from).num_days() < LONGEST_DAY_BY_DAY_RANGE {
+                format!("{name} hours:\n{}", lines.join("\n"))
+            } else {
+                // "open in january": a month of lines hides what matters; the weekly hours and
+                // the days that differ say the same.
+                let changes = exception_lines(knowledge, branch, *from, *to, today);
+                let changes = if changes.is_empty() {
+                    "No holidays or closures change them in that time.".to_string()
+                } else {
+                    format!("Except:\n{}", changes.join("\n"))
+                };
+                format!(
+                    "{name} from {} to {}:\n{}\n{changes}",
+                    format_date(*from, today).trim_start_matches("on "),
+                    format_date(*to, today).trim_start_matches("on "),
+                    weekly_table(branch)
+                )
+            };
         }
         None => {
             answer.date = Some(today);
@@ -180,9 +213,17 @@ pub fn next_opening(knowledge: &Knowledge, branch: &Branch, after: NaiveDateTime
     None
 }
 
-fn append_next_opening(text: &mut String, knowledge: &Knowledge, branch: &Branch, after: NaiveDateTime) {
+/// " It next opens ..." after the closed day asked about; "today" and "tomorrow" are the
+/// patron's (`now`), not the asked day's.
+fn append_next_opening(
+    text: &mut String,
+    knowledge: &Knowledge,
+    branch: &Branch,
+    after: NaiveDateTime,
+    now: NaiveDateTime,
+) {
     if let Some(next) = next_opening(knowledge, branch, after) {
-        text.push_str(&format!(" It next opens {}.", format_moment(next, after)));
+        text.push_str(&format!(" It next opens {}.", format_moment(next, now)));
     }
 }
 
@@ -241,15 +282,23 @@ fn weekly_table(branch: &Branch) -> String {
 }
 
 /// Exceptions in the next two weeks, so "what are the hours" warns about a coming closure.
+/// One line per day from `from` to `to` whose hours an exception changes.
+fn exception_lines(
+    knowledge: &Knowledge,
+    branch: &Branch,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Vec<String> {
+    from.iter_days()
+        .take_while(|day| *day <= to)
+        .filter(|day| knowledge.hours_on(branch, *day).1.is_some())
+        .map(|day| format!("- {}", day_line(knowledge, branch, day, today)))
+        .collect()
+}
+
 fn upcoming_changes(knowledge: &Knowledge, branch: &Branch, today: NaiveDate) -> String {
-    let mut lines = Vec::new();
-    for offset in 1..=14 {
-        let day = today + Days::new(offset);
-        let (_, exception) = knowledge.hours_on(branch, day);
-        if exception.is_some() {
-            lines.push(format!("- {}", day_line(knowledge, branch, day, today)));
-        }
-    }
+    let lines = exception_lines(knowledge, branch, today + Days::new(1), today + Days::new(14), today);
     if lines.is_empty() {
         String::new()
     } else {

@@ -88,6 +88,8 @@ pub struct HeldOutAnswer {
 const CALENDAR_TITLE_FIT: f32 = 0.6;
 /// How sure an answer from the calendar is when the question names an event and a moment.
 const CALENDAR_CONFIDENCE: f32 = 0.85;
+/// How sure it is when the question names a time and a word only event titles use.
+const CALENDAR_WORD_CONFIDENCE: f32 = 0.7;
 
 /// What the message's wording signals, independent of any knowledge.
 #[derive(Debug, Default)]
@@ -208,7 +210,20 @@ impl Engine {
             None => (None, None),
         };
         let words = self.pipeline.words_of(&remaining);
-        let cues = Cues::detect(&cue_tokens(&words));
+        let mut cues = Cues::detect(&cue_tokens(&words));
+        cues.events |= asks_anything_at_a_branch(&surface, &mentions);
+        // "how do i find the marina library": the way to a branch.
+        let finds_a_branch = mentions.iter().any(|mention| {
+            let before: Vec<&str> = surface[..mention.start]
+                .iter()
+                .rev()
+                .take(2)
+                .map(String::as_str)
+                .collect();
+            matches!(before.as_slice(), ["find", ..] | ["the", "find"])
+        });
+        cues.location |= finds_a_branch;
+        cues.branch_info |= finds_a_branch;
         let query = self.query_terms(faq, &words);
         let topic: Vec<QueryTerm> = query
             .iter()
@@ -222,6 +237,8 @@ impl Engine {
         // say why the patron asks; only a topic before it ("is the drive-up window open") or
         // named by it ("hours for the history room") is what must be open.
         let asked_topic: Vec<QueryTerm> = match topic_words_of_hours_question(&words) {
+            // "gotta drop off overdue dvds, is east side open tmrw?": the branch is what must be open.
+            Some(_) if cues.hours && !cues.branch_info && branch_is_asked_open(&surface, &mentions) => Vec::new(),
             Some(lead) if cues.hours && !cues.branch_info => self
                 .query_terms(faq, lead)
                 .into_iter()
@@ -271,8 +288,18 @@ impl Engine {
             return escalate(knowledge, branch, best);
         }
 
+        // "can i pick up my holds at fern valley this saturday" when Fern Valley is closed that
+        // day: the closure is the answer, whatever the errand.
+        let errand_on_a_closed_day = named_branch.and_then(|id| knowledge.branch(id)).is_some_and(|branch| {
+            matches!(when, Some(When::Day { .. } | When::Weekday { .. }))
+                && knowledge.hours_on(branch, day_of(&when, today)).0.is_closed()
+        }) && surface
+            .windows(2)
+            .any(|pair| pair[0] == "can" && matches!(pair[1].as_str(), "i" | "we"))
+            && !cues.events
+            && !cues.branch_info;
         // Opening hours.
-        if cues.hours && !strong_topic_faq && !hours_of_an_event {
+        if errand_on_a_closed_day || (cues.hours && !strong_topic_faq && !hours_of_an_event) {
             if cues.all_branches && named_branch.is_none() {
                 let date = day_of(&when, today);
                 return hours::all_branches_hours(knowledge, date, today, 0.9);
@@ -301,7 +328,7 @@ impl Engine {
                     && named_branch.is_some()
                     && (surface
                         .iter()
-                        .any(|word| matches!(word.as_str(), "have" | "has" | "offer" | "offers"))
+                        .any(|word| matches!(word.as_str(), "have" | "has" | "got" | "offer" | "offers"))
                         || surface.windows(2).any(|pair| pair[0] == "is" && pair[1] == "there"))))
         {
             let branch = knowledge
@@ -337,6 +364,15 @@ impl Engine {
         let calendar = about_a_moment && names_an_event;
         if calendar {
             event_confidence = event_confidence.max(CALENDAR_CONFIDENCE);
+        }
+        // "where can my kid play chess this weekend", "a medicare talk at old town in january":
+        // a word only event titles use, asked about a time, names the calendar however chatty
+        // the rest is. An FAQ that explains the question better still wins.
+        let calendar_only_word = topic_terms
+            .iter()
+            .any(|term| faq.idf(term).is_none() && self.events.titles_use(term));
+        if calendar_only_word && (when.is_some() || about_a_moment) {
+            event_confidence = event_confidence.max(CALENDAR_WORD_CONFIDENCE);
         }
         if event_confidence > 0.0 && (calendar || event_confidence >= faq_confidence) {
             let (from, to, days_named) = match &when {
@@ -629,6 +665,9 @@ impl Cues {
         let location = ["address", "located", "location", "directions", "map"]
             .iter()
             .any(|word| has(word))
+            || has_pair("what", "street")
+            || has_pair("which", "street")
+            || has_pair("cross", "street")
             // "where is", "where exactly is", "where r u"
             || words.iter().enumerate().any(|(position, word)| {
                 word == "where"
@@ -691,8 +730,15 @@ impl Cues {
             })
             || words.last().is_some_and(|last| last == "at") && has_pair("anything", "at")
             || has_pair("things", "to");
+        // "which branches", "is any library branch open on jan 1", "open anywhere on sunday".
         let all_branches = ["branches", "libraries", "locations"].iter().any(|word| has(word))
-            && ["which", "what", "any", "all", "list"].iter().any(|word| has(word));
+            && ["which", "what", "any", "all", "list"].iter().any(|word| has(word))
+            || has("anywhere")
+            || words.windows(3).any(|triple| {
+                triple[0] == "any"
+                    && (matches!(triple[1].as_str(), "branch" | "library" | "location")
+                        || matches!(triple[2].as_str(), "branch" | "location"))
+            });
         let next = has("next") || has("upcoming") || has_pair("coming", "up");
         let when_asked = has("when") || has("whens") || has_pair("what", "time");
         let needs_person = NEEDS_PERSON.iter().any(|phrase| {
@@ -811,6 +857,23 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "team",
         "friends",
         "bot",
+        // Season's greetings: "happy new year!", "merry christmas to you all".
+        "happy",
+        "merry",
+        "new",
+        "year",
+        "years",
+        "holiday",
+        "holidays",
+        "season",
+        "seasons",
+        "christmas",
+        "xmas",
+        "thanksgiving",
+        "hanukkah",
+        "easter",
+        "to",
+        "and",
     ];
     const THANKS: &[&str] = &[
         "thanks",
@@ -919,10 +982,11 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
     // "hiii", "heyyy", "hellooo": chat stretches greetings.
     let collapsed: Vec<String> = words.iter().map(|word| collapse_repeats(word)).collect();
     let words = &collapsed;
+    // Season's greetings count too: "happy new year", "merry christmas" (letters collapsed).
     let greeted = words.iter().any(|word| {
         matches!(
             word.as_str(),
-            "hi" | "helo" | "hey" | "heya" | "hiya" | "howdy" | "gretings" | "yo" | "sup" | "hola"
+            "hi" | "helo" | "hey" | "heya" | "hiya" | "howdy" | "gretings" | "yo" | "sup" | "hola" | "hapy" | "mery"
         )
     }) || text == "good morning"
         || text == "good afternoon"
@@ -1101,6 +1165,40 @@ fn cue_tokens(words: &[Word]) -> Vec<String> {
         }
     }
     tokens
+}
+
+/// "is east side open tmrw", "are the chinatown and marina branches still open": a branch named
+/// right between "is" and "open" is the subject of the hours question, so words before it tell
+/// why the patron asks ("gotta drop off overdue dvds"); "is the makerspace at eastside open"
+/// asks about the makerspace.
+fn branch_is_asked_open(surface: &[String], mentions: &[BranchMention]) -> bool {
+    mentions.iter().any(|mention| {
+        let mut before = surface[..mention.start].iter().rev().map(String::as_str);
+        let verb = match before.next() {
+            Some("the") => before.next(),
+            word => word,
+        };
+        let mut after = surface[mention.end..]
+            .iter()
+            .map(String::as_str)
+            .skip_while(|word| matches!(*word, "branch" | "library" | "still" | "even" | "currently"));
+        matches!(verb, Some("is" | "are" | "r" | "was"))
+            && matches!(after.next(), Some("open" | "opened" | "closed" | "close"))
+    })
+}
+
+/// "anything at the main library this sat": "anything at" right before a branch's name asks
+/// for its events, though "anything at the library for my mom" asks for a service.
+fn asks_anything_at_a_branch(surface: &[String], mentions: &[BranchMention]) -> bool {
+    mentions.iter().any(|mention| {
+        let before: Vec<&str> = surface[..mention.start]
+            .iter()
+            .rev()
+            .take(3)
+            .map(String::as_str)
+            .collect();
+        matches!(before.as_slice(), ["at", "anything", ..] | ["the", "at", "anything"])
+    })
 }
 
 /// The surface words not taken by a branch name, so "oak park" does not read as parking.
