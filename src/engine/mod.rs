@@ -214,13 +214,10 @@ impl Engine {
         cues.events |= asks_anything_at_a_branch(&surface, &mentions);
         // "how do i find the marina library": the way to a branch.
         let finds_a_branch = mentions.iter().any(|mention| {
-            let before: Vec<&str> = surface[..mention.start]
-                .iter()
-                .rev()
-                .take(2)
-                .map(String::as_str)
-                .collect();
-            matches!(before.as_slice(), ["find", ..] | ["the", "find"])
+            matches!(
+                words_before(&surface, mention, 2).as_slice(),
+                ["find", ..] | ["the", "find"]
+            )
         });
         cues.location |= finds_a_branch;
         cues.branch_info |= finds_a_branch;
@@ -1191,14 +1188,21 @@ fn branch_is_asked_open(surface: &[String], mentions: &[BranchMention]) -> bool 
 /// for its events, though "anything at the library for my mom" asks for a service.
 fn asks_anything_at_a_branch(surface: &[String], mentions: &[BranchMention]) -> bool {
     mentions.iter().any(|mention| {
-        let before: Vec<&str> = surface[..mention.start]
-            .iter()
-            .rev()
-            .take(3)
-            .map(String::as_str)
-            .collect();
-        matches!(before.as_slice(), ["at", "anything", ..] | ["the", "at", "anything"])
+        matches!(
+            words_before(surface, mention, 3).as_slice(),
+            ["at", "anything", ..] | ["the", "at", "anything"]
+        )
     })
+}
+
+/// Up to `count` surface words before a branch mention, nearest first.
+fn words_before<'a>(surface: &'a [String], mention: &BranchMention, count: usize) -> Vec<&'a str> {
+    surface[..mention.start]
+        .iter()
+        .rev()
+        .take(count)
+        .map(String::as_str)
+        .collect()
 }
 
 /// The surface words not taken by a branch name, so "oak park" does not read as parking.
