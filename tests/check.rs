@@ -131,7 +131,7 @@ fn a_program_after_an_early_closing_is_listed_with_the_days_hours() {
         .find(|line| line.contains("Lego Club") && line.contains("December 24"))
         .unwrap_or_else(|| panic!("Christmas Eve's Lego Club is listed: {}", answer.text));
     assert!(
-        line.contains("the branch itself is open 9:00 am to 2:00 pm that day"),
+        line.contains("; the branch itself is open 9:00 am to 2:00 pm that day"),
         "{line}"
     );
 

@@ -632,3 +632,56 @@ fn a_month_is_answered_as_weekly_hours_and_the_days_that_differ() {
     assert!(answer.text.contains("January 1"), "{}", answer.text);
     assert!(answer.text.lines().count() < 15, "{}", answer.text);
 }
+
+#[test]
+fn fixes_from_the_sunday_morning_calendar_set() {
+    let engine = engine();
+    // Sunday 8:30; Main opens at 1 pm on Sundays and 9 am on Mondays.
+    let now = local(2026, 12, 6, 8, 30);
+    let label = |question: &str| {
+        let answer = ask(&engine, question, None, now);
+        (
+            answer.label(),
+            answer.date.map(|date| date.to_string()),
+            answer.open,
+            answer.text,
+        )
+    };
+
+    // "open yet" is about this minute, though "this morning" names today too.
+    let (kind, date, open, text) = label("is main open yet this morning");
+    assert_eq!(
+        (kind.as_str(), date.as_deref(), open),
+        ("hours:main", Some("2026-12-06"), Some(false)),
+        "{text}"
+    );
+    // A time that is not this minute: the text answers the time, `open` the day (the contract).
+    let (_, date, open, text) = label("main open at 8 tomorrow?");
+    assert_eq!((date.as_deref(), open), (Some("2026-12-07"), Some(true)), "{text}");
+    assert!(
+        text.starts_with("Main Library is closed at 8:00 am tomorrow (Monday"),
+        "{text}"
+    );
+    // "this coming sunday" on a Sunday is a week away.
+    let (_, date, _, text) = label("main open this coming sunday");
+    assert_eq!(date.as_deref(), Some("2026-12-13"), "{text}");
+
+    for (question, expected) in [
+        ("is every branch closed for christmas", "hours:all"),
+        ("main library number? want to call before i drive out", "branch:main"),
+        (
+            "are there study rooms at main? need one for a group project",
+            "branch:main",
+        ),
+        ("something for teens on saturday? my 14 yr old is bored", "events:all"),
+        ("what sort of stuff can i ask u", "smalltalk:help"),
+    ] {
+        let (kind, _, _, text) = label(question);
+        assert_eq!(kind, expected, "{question}: {text}");
+    }
+    let (_, _, _, text) = label("is every branch closed for christmas");
+    assert_eq!(text, "No branch is open on Friday, December 25.");
+    let (kind, _, _, text) = label("any book clubs next month");
+    assert_eq!(kind, "events:all", "{text}");
+    assert!(text.contains("Book Club"), "{text}");
+}

@@ -110,11 +110,17 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
             .find_map(|tok| tok.ends_sentence)
             .is_some_and(|end| end == SentenceEnd::Question)
     };
+    // "open yet this morning": the present moment is the more exact way of naming today.
+    let names_now = found.iter().any(|found| found.when == When::Now);
+    let rank = |found: &Found| match found.when {
+        When::Day { date, holiday: None } if names_now && date == today => 0,
+        _ => found.rank,
+    };
     let best = found.into_iter().max_by(|a, b| {
         asked(a)
             .cmp(&asked(b))
             .then(in_question(a).cmp(&in_question(b)))
-            .then(a.rank.cmp(&b.rank))
+            .then(rank(a).cmp(&rank(b)))
             .then(b.pos.cmp(&a.pos))
     });
     match best {
@@ -776,7 +782,8 @@ impl Scan {
             let date = shift(today, -back)?;
             return Some((RANK_RELATIVE, When::Day { date, holiday: None }));
         }
-        let next = if self.back_is(i, 1, &["next", "following"]) {
+        // "this coming sunday" asked on a Sunday is a week away, like "next sunday".
+        let next = if self.back_is(i, 1, &["next", "following", "coming"]) {
             on_or_after(shift(today, 1)?, weekday)?
         } else {
             on_or_after(today, weekday)?

@@ -331,11 +331,14 @@ impl EventIndex {
             to
         };
         let text = if found.is_empty() {
+            let when = if request.from == to {
+                format_date(to, today)
+            } else {
+                format!("between {} and {}", request.from.format("%B %-d"), to.format("%B %-d"))
+            };
             format!(
-                "I don't see {} {where_name} between {} and {}.",
+                "I don't see {} {where_name} {when}.",
                 if topical { "a matching event" } else { "any events" },
-                request.from.format("%B %-d"),
-                to.format("%B %-d")
             )
         } else {
             let more = found.len().saturating_sub(MAX_LISTED);
@@ -451,14 +454,14 @@ fn describe_occurrence(
     if with_branch && let Some(branch) = event.branch.as_deref().and_then(|id| knowledge.branch(id)) {
         line.push_str(&format!(" at {}", branch.name));
     }
-    if let Some(hours) = hours_if_starting_while_closed(knowledge, event, start) {
-        line.push_str(&format!(
-            " (the branch itself is open {} that day)",
-            format_ranges(&hours)
-        ));
-    }
     if let Some(audience) = &event.audience {
         line.push_str(&format!(" ({audience})"));
+    }
+    if let Some(hours) = hours_if_starting_while_closed(knowledge, event, start) {
+        line.push_str(&format!(
+            "; the branch itself is open {} that day",
+            format_ranges(&hours)
+        ));
     }
     if let Some(link) = &event.link {
         line.push_str(&format!(" {link}"));

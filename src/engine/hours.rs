@@ -38,11 +38,13 @@ pub fn branch_hours(knowledge: &Knowledge, branch: &Branch, request: &HoursReque
             let (hours, _) = knowledge.hours_on(branch, *date);
             match request.time {
                 Some(time) => {
+                    // The contract's `open` is about the day unless the question is about this
+                    // minute; the text answers the time asked.
                     let open_then = hours.range_at(time).is_some();
-                    answer.open = Some(open_then);
+                    answer.open = Some(!hours.is_closed());
                     let verdict = if open_then { "open" } else { "closed" };
                     answer.text = format!(
-                        "{name} is {verdict} at {} on {}. {}",
+                        "{name} is {verdict} at {} {}. {}",
                         format_time(time),
                         format_date(*date, today),
                         day_sentence(knowledge, branch, *date, today)
@@ -86,10 +88,10 @@ pub fn branch_hours(knowledge: &Knowledge, branch: &Branch, request: &HoursReque
                     Some(time) => hours_then.range_at(time).is_some(),
                     None => !hours_then.is_closed(),
                 };
-                answer.open = Some(open_then);
+                answer.open = Some(!hours_then.is_closed());
                 answer.text = match request.time {
                     Some(time) => format!(
-                        "{name} is {} at {} on {}. {}",
+                        "{name} is {} at {} {}. {}",
                         if open_then { "open" } else { "closed" },
                         format_time(time),
                         format_date(*next, today),
@@ -168,9 +170,9 @@ pub fn all_branches_hours(knowledge: &Knowledge, date: NaiveDate, today: NaiveDa
         }
     }
     let mut text = if open_lines.is_empty() {
-        format!("No branch is open on {}.", format_date(date, today))
+        format!("No branch is open {}.", format_date(date, today))
     } else {
-        format!("Open on {}:\n{}", format_date(date, today), open_lines.join("\n"))
+        format!("Open {}:\n{}", format_date(date, today), open_lines.join("\n"))
     };
     if !closed.is_empty() && !open_lines.is_empty() {
         text.push_str(&format!("\nClosed: {}.", closed.join(", ")));

@@ -319,14 +319,25 @@ impl Engine {
 
         // Address, phone, directions, services of one branch.
         let service = self.service_asked(&query);
+        // "juniper springs library number? want to call before i drive out": a contact detail of
+        // a branch the patron names, whatever the reason given for wanting it.
+        let contact_of_named_branch = named_branch.is_some()
+            && surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "number" | "phone" | "email" | "address"))
+            && !surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "my" | "update" | "change" | "card" | "pin"));
         if let Some(branch_id) = branch
-            && ((cues.branch_info && !strong_topic_faq)
+            && ((cues.branch_info && (!strong_topic_faq || contact_of_named_branch))
                 || (service.is_some()
                     && named_branch.is_some()
                     && (surface
                         .iter()
                         .any(|word| matches!(word.as_str(), "have" | "has" | "got" | "offer" | "offers"))
-                        || surface.windows(2).any(|pair| pair[0] == "is" && pair[1] == "there"))))
+                        || surface
+                            .windows(2)
+                            .any(|pair| matches!(pair[0].as_str(), "is" | "are") && pair[1] == "there"))))
         {
             let branch = knowledge
                 .branch(branch_id)
@@ -717,7 +728,7 @@ impl Cues {
             || has("fun")
             || ["for", "on", "this", "today", "tonight", "tomorrow", "going", "happening"]
                 .iter()
-                .any(|next| has_pair("anything", next))
+                .any(|next| has_pair("anything", next) || has_pair("something", next))
             // "anything at greenfield on saturday" (the branch name is not among these words),
             // but not "anything at the library for my mom", which asks for a service.
             || words.windows(3).any(|triple| {
@@ -732,7 +743,7 @@ impl Cues {
             && ["which", "what", "any", "all", "list"].iter().any(|word| has(word))
             || has("anywhere")
             || words.windows(3).any(|triple| {
-                triple[0] == "any"
+                matches!(triple[0].as_str(), "any" | "every")
                     && (matches!(triple[1].as_str(), "branch" | "library" | "location")
                         || matches!(triple[2].as_str(), "branch" | "location"))
             });
@@ -942,6 +953,7 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "what kinda stuff",
         "what kinda things",
         "what sort of things",
+        "what sort of stuff",
         "what questions",
         "help me",
         "help",
@@ -1253,6 +1265,7 @@ fn is_context_term(term: &str) -> bool {
             | "earl"
             | "address"
             | "street"
+            | "build"
             | "locat"
             | "direct"
             | "phone"
