@@ -1,5 +1,6 @@
 //! The `refdesk` command: parses the command line and calls into the library.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,6 +19,14 @@ use refdesk::engine::{Engine, EngineConfig, Question};
 use refdesk::eval::{self, HeldOutOutcome, Outcome, SelfCheckSummary, Summary};
 use refdesk::knowledge::{self, Knowledge};
 use refdesk::store::Store;
+
+/// `println!` that returns the write error instead of panicking, so `refdesk eval ... | head`
+/// ends quietly when the reader goes away (see `main`).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -122,6 +131,14 @@ enum LogFormat {
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
+        // The reader of our output went away (`refdesk eval ... | head`): nothing left to say.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("refdesk: {error:#}");
             ExitCode::FAILURE
@@ -164,7 +181,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut code = ExitCode::SUCCESS;
             if self_check {
                 let now = instant(&engine, now.as_deref())?;
-                run_self_check(&engine, now, verbose);
+                run_self_check(&engine, now, verbose)?;
             }
             if !cases.is_empty() {
                 code = evaluate(&engine, min_pass, verbose, &cases)?;
@@ -208,12 +225,12 @@ fn check(directory: &Path) -> Result<ExitCode> {
             let engine = Engine::new(Arc::new(knowledge), EngineConfig::default());
             diagnostics.extend(refdesk::check::check(&engine, SystemClock.now()));
             for diagnostic in &diagnostics {
-                println!("{diagnostic}");
+                out!("{diagnostic}");
             }
             let knowledge = engine.knowledge();
             let faq_count =
                 knowledge.faqs.len() + knowledge.branches.iter().map(|branch| branch.faqs.len()).sum::<usize>();
-            println!(
+            out!(
                 "ok: {} branches, {faq_count} FAQ entries, {} events; {} warning(s)",
                 knowledge.branches.len(),
                 knowledge.events.len(),
@@ -223,14 +240,14 @@ fn check(directory: &Path) -> Result<ExitCode> {
         }
         Err(error) => {
             for diagnostic in &error.diagnostics {
-                println!("{diagnostic}");
+                out!("{diagnostic}");
             }
             let errors = error
                 .diagnostics
                 .iter()
                 .filter(|diagnostic| diagnostic.is_error())
                 .count();
-            println!(
+            out!(
                 "failed: {errors} error(s), {} warning(s)",
                 error.diagnostics.len() - errors
             );
@@ -267,10 +284,10 @@ fn ask(
         eprintln!("{}", engine.explain(question));
     }
     if json {
-        println!("{}", serde_json::to_string(&answer)?);
+        out!("{}", serde_json::to_string(&answer)?);
     } else {
-        println!("{}", answer.text);
-        println!("[{} {:.2}]", answer.label(), answer.confidence);
+        out!("{}", answer.text);
+        out!("[{} {:.2}]", answer.label(), answer.confidence);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -291,7 +308,7 @@ fn instant(engine: &Engine, now: Option<&str>) -> Result<chrono::DateTime<Utc>> 
     Ok(FixedClock(utc).now())
 }
 
-fn run_self_check(engine: &Engine, now: chrono::DateTime<Utc>, verbose: bool) {
+fn run_self_check(engine: &Engine, now: chrono::DateTime<Utc>, verbose: bool) -> Result<()> {
     let results = eval::self_check(engine, now);
     for result in &results {
         if result.outcome == HeldOutOutcome::Right && !verbose {
@@ -318,7 +335,7 @@ fn run_self_check(engine: &Engine, now: chrono::DateTime<Utc>, verbose: bool) {
                     .map(|target| format!(" (guess {}:{target} {:.2})", guess.kind, guess.confidence))
             })
             .unwrap_or_default();
-        println!(
+        out!(
             "{place}{verdict}: {} {:?}\n    got {} {:.2}{guess}",
             result.entry_id,
             result.phrasing,
@@ -326,7 +343,8 @@ fn run_self_check(engine: &Engine, now: chrono::DateTime<Utc>, verbose: bool) {
             result.answer.confidence,
         );
     }
-    println!("self-check: {}", SelfCheckSummary::of(&results));
+    out!("self-check: {}", SelfCheckSummary::of(&results));
+    Ok(())
 }
 
 fn evaluate(engine: &Engine, min_pass: Option<f64>, verbose: bool, cases: &[PathBuf]) -> Result<ExitCode> {
@@ -352,7 +370,7 @@ fn evaluate(engine: &Engine, min_pass: Option<f64>, verbose: bool, cases: &[Path
                             .map(|target| format!(" (guess {}:{target} {:.2})", guess.kind, guess.confidence))
                     })
                     .unwrap_or_default();
-                println!(
+                out!(
                     "{verdict}: {:?}\n    expected {}, got {} {:.2}{guess}{}",
                     result.ask,
                     result.expected,
@@ -366,14 +384,14 @@ fn evaluate(engine: &Engine, min_pass: Option<f64>, verbose: bool, cases: &[Path
                 );
             }
         }
-        println!("{}: {}", report.path.display(), Summary::of(&report.results));
+        out!("{}: {}", report.path.display(), Summary::of(&report.results));
         all.extend(report.results);
     }
     let summary = Summary::of(&all);
-    println!("eval: {summary}");
+    out!("eval: {summary}");
     match min_pass {
         Some(floor) if summary.pass_rate() < floor => {
-            println!("eval: below the required {floor:.1}%");
+            out!("eval: below the required {floor:.1}%");
             Ok(ExitCode::FAILURE)
         }
         _ => Ok(ExitCode::SUCCESS),
@@ -397,7 +415,7 @@ fn chat(directory: &Path, branch: Option<String>, data: Option<&Path>) -> Result
     if let Some(id) = &branch {
         desk_config.branch_chats.insert(patron_chat.clone(), id.clone());
     }
-    println!(
+    out!(
         "{} reference desk. Ask a question; /help lists commands. Type :staff to answer tickets as staff, :patron to go back; Ctrl-D quits.",
         knowledge.library.name
     );
@@ -429,7 +447,7 @@ fn chat(directory: &Path, branch: Option<String>, data: Option<&Path>) -> Result
         match text {
             ":staff" => {
                 as_staff = true;
-                println!(
+                out!(
                     "     (now typing in the staff chat: /tickets, /reply N TEXT, /close N, /claim N, /transfer N BRANCH)"
                 );
                 continue;
@@ -476,7 +494,7 @@ fn chat(directory: &Path, branch: Option<String>, data: Option<&Path>) -> Result
     shutdown.cancel();
     let _ = runtime.block_on(sender);
     desk.store().flush()?;
-    println!();
+    out!();
     Ok(ExitCode::SUCCESS)
 }
 
