@@ -685,3 +685,47 @@ fn fixes_from_the_sunday_morning_calendar_set() {
     assert_eq!(kind, "events:all", "{text}");
     assert!(text.contains("Book Club"), "{text}");
 }
+
+#[test]
+fn fixes_from_the_presidents_day_calendar_set() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 9, 0);
+    let cases = [
+        (
+            Some("main"),
+            "can i come in tmrw at 10 to use a computer?",
+            "hours:main",
+        ),
+        (None, "can i come in sunday afternoon?", "clarify:branch"),
+        (None, "is everything open tomorrow", "hours:all"),
+        (
+            None,
+            "what services does the prairie hills branch have",
+            "branch:prairie",
+        ),
+        (
+            None,
+            "any storytimes tomorrow morning? my 2 yr old is going stir crazy",
+            "events:all",
+        ),
+        (None, "main library thursday events? im free after 5", "events:main"),
+        (
+            None,
+            "whats ur street address? want to walk over after school",
+            "clarify:branch",
+        ),
+        (None, "thx that helps a ton", "smalltalk:thanks"),
+        (
+            None,
+            "um what are you exactly, what kinda stuff can you help with",
+            "smalltalk:help",
+        ),
+    ];
+    for (branch, question, label) in cases {
+        let answer = ask(&engine, question, branch, now);
+        assert_eq!(answer.label(), label, "{question}: {}", answer.text);
+    }
+    // Words that name no event do not empty the day's calendar.
+    let thursday = ask(&engine, "main library thursday events? im free after 5", None, now);
+    assert!(!thursday.text.starts_with("I don't see"), "{}", thursday.text);
+}

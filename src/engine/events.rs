@@ -227,7 +227,19 @@ impl EventIndex {
         };
         let mut fallback = self.answer_in_range(knowledge, &later, now, confidence);
         if fallback.text.starts_with("I don't see") {
-            return answer;
+            // "central library thursday events? im free after 5": nothing anywhere matches the
+            // other words, so they did not name an event; everything on the day asked is the answer.
+            let everything = EventRequest { topic: &[], ..*request };
+            let mut everything_then = self.answer_in_range(knowledge, &everything, now, confidence);
+            if everything_then.text.starts_with("I don't see") {
+                return answer;
+            }
+            everything_then.text = format!(
+                "Nothing matching exactly; everything {}:\n{}",
+                format_date(request.from, today),
+                everything_then.text
+            );
+            return everything_then;
         }
         fallback.text = format!(
             "Nothing matching {}. {}",
@@ -369,7 +381,7 @@ impl EventIndex {
 }
 
 /// Terms that say who an event is for rather than what it is.
-fn is_audience_term(term: &str) -> bool {
+pub fn is_audience_term(term: &str) -> bool {
     matches!(term, "child" | "teen" | "adult" | "elder" | "famili")
 }
 

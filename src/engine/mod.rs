@@ -23,7 +23,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use answer::{Answer, AnswerKind, Guess};
 use branches::{BranchFinder, BranchMention};
 use dates::{NamedDay, NamedDays, When};
-use events::{EventIndex, EventRequest};
+use events::{EventIndex, EventRequest, is_audience_term};
 pub use events::{hours_if_starting_while_closed, is_announced};
 use faq::{FaqIndex, FaqMatch, QueryTerm};
 use hours::HoursRequest;
@@ -233,7 +233,20 @@ impl Engine {
         // "is pine ridge still open? thinking of driving up": words after the hours question
         // say why the patron asks; only a topic before it ("is the drive-up window open") or
         // named by it ("hours for the history room") is what must be open.
+        // "can i come in tmrw at 10 to use a computer?", "can i swing by sunday": asking to visit
+        // on a day asks whether the branch is open then, whatever the visit is for.
+        let asks_to_visit = !cues.hours
+            && when.is_some()
+            && surface
+                .windows(2)
+                .any(|pair| matches!(pair[0].as_str(), "can" | "could") && matches!(pair[1].as_str(), "i" | "we"))
+            && surface.windows(2).any(|pair| {
+                matches!(pair[0].as_str(), "come" | "swing" | "stop" | "drop" | "pop" | "head")
+                    && matches!(pair[1].as_str(), "in" | "by" | "over")
+            });
+        cues.hours |= asks_to_visit;
         let asked_topic: Vec<QueryTerm> = match topic_words_of_hours_question(&words) {
+            Some(_) | None if asks_to_visit => Vec::new(),
             // "gotta drop off overdue dvds, is east side open tmrw?": the branch is what must be open.
             Some(_) if cues.hours && !cues.branch_info && branch_is_asked_open(&surface, &mentions) => Vec::new(),
             Some(lead) if cues.hours && !cues.branch_info => self
@@ -346,7 +359,20 @@ impl Engine {
         }
 
         // "where are you located": the address of a branch the patron has not named.
-        if cues.location && topic.is_empty() && branch.is_none() && unknown_branch.is_none() {
+        // "whats ur street address? want to walk over after school": an explicit address word
+        // asks for it even when other words follow, unless an FAQ answers them.
+        let asks_address = surface.iter().any(|word| {
+            matches!(
+                word.as_str(),
+                "address" | "located" | "location" | "directions" | "street"
+            )
+        });
+        if cues.location
+            && (topic.is_empty()
+                || asks_address && self.faq_confidence(faq, &faq_matches, &query, None) < self.config.escalate_below)
+            && branch.is_none()
+            && unknown_branch.is_none()
+        {
             return clarify_branch(
                 knowledge,
                 "Which branch do you mean? Tell me its name and I'll give you its address and phone number.",
@@ -368,8 +394,20 @@ impl Engine {
         let about_a_moment = matches!(when, Some(When::Day { .. } | When::Weekday { .. } | When::Range { .. }))
             || cues.next
             || cues.when_asked;
-        let names_an_event = self.events.topic_fit(&topic_terms, is_event_word) >= CALENDAR_TITLE_FIT;
-        let calendar = about_a_moment && names_an_event;
+        // "any storytimes tomorrow morning? my 2 yr old...": who it is for does not name the event.
+        // Words neither the FAQ nor any event title knows ("stir crazy") are chatter here.
+        let subject: Vec<String> = topic_terms
+            .iter()
+            .filter(|term| !is_audience_term(term) && (faq.idf(term).is_some() || self.events.titles_use(term)))
+            .cloned()
+            .collect();
+        let names_an_event = self.events.topic_fit(&subject, is_event_word) >= CALENDAR_TITLE_FIT;
+        // "central library thursday events?": event wording, a branch and a day ask for that
+        // day's calendar, whatever else the patron says ("im free after 5").
+        let a_branch_on_a_day = cues.events
+            && named_branch.is_some()
+            && matches!(when, Some(When::Day { .. } | When::Weekday { .. } | When::Range { .. }));
+        let calendar = about_a_moment && names_an_event || a_branch_on_a_day;
         if calendar {
             event_confidence = event_confidence.max(CALENDAR_CONFIDENCE);
         }
@@ -685,7 +723,9 @@ impl Cues {
                         .any(|next| matches!(next.as_str(), "is" | "are" | "r"))
             });
         let branch_info = location
-            || ["phone", "email", "contact"].iter().any(|word| has(word))
+            || ["phone", "email", "contact", "services", "amenities", "facilities"]
+                .iter()
+                .any(|word| has(word))
             || has_pair("get", "to")
             || has_pair("get", "there")
             || has_pair("how", "far")
@@ -742,6 +782,8 @@ impl Cues {
         let all_branches = ["branches", "libraries", "locations"].iter().any(|word| has(word))
             && ["which", "what", "any", "all", "list"].iter().any(|word| has(word))
             || has("anywhere")
+            || has("everywhere")
+            || has("everything") && has("open")
             || words.windows(3).any(|triple| {
                 matches!(triple[0].as_str(), "any" | "every")
                     && (matches!(triple[1].as_str(), "branch" | "library" | "location")
@@ -923,6 +965,10 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "information",
         "again",
         "kindly",
+        "ton",
+        "tons",
+        "bunch",
+        "heaps",
         "have",
         "day",
         "have",
@@ -963,8 +1009,8 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
     ];
     // "what kinda stuff can u help me with" asks what the bot covers, whatever follows.
     const CAPABILITY_OPENINGS: &[&str] = &["what kind of", "what kinds of", "what kinda", "what sort of"];
-    let capability_question = words.len() <= 9
-        && CAPABILITY_OPENINGS.iter().any(|opening| text.starts_with(opening))
+    let capability_question = words.len() <= 12
+        && CAPABILITY_OPENINGS.iter().any(|opening| text.contains(opening))
         && ["you", "u", "bot"]
             .iter()
             .any(|word| words.iter().any(|candidate| candidate == word))
