@@ -228,23 +228,24 @@ impl Engine {
             .cloned()
             .collect();
         let faq_matches = faq.search(&query, 3);
-        // Whether an FAQ topic dominates matters only when the wording also asks for hours or
-        // branch details; search again only then, and only if context terms were dropped.
-        // "is pine ridge still open? thinking of driving up": words after the hours question
-        // say why the patron asks; only a topic before it ("is the drive-up window open") or
-        // named by it ("hours for the history room") is what must be open.
+        let asks_may_i = surface
+            .windows(2)
+            .any(|pair| matches!(pair[0].as_str(), "can" | "could") && matches!(pair[1].as_str(), "i" | "we"));
         // "can i come in tmrw at 10 to use a computer?", "can i swing by sunday": asking to visit
         // on a day asks whether the branch is open then, whatever the visit is for.
         let asks_to_visit = !cues.hours
             && when.is_some()
-            && surface
-                .windows(2)
-                .any(|pair| matches!(pair[0].as_str(), "can" | "could") && matches!(pair[1].as_str(), "i" | "we"))
+            && asks_may_i
             && surface.windows(2).any(|pair| {
                 matches!(pair[0].as_str(), "come" | "swing" | "stop" | "drop" | "pop" | "head")
                     && matches!(pair[1].as_str(), "in" | "by" | "over")
             });
         cues.hours |= asks_to_visit;
+        // Whether an FAQ topic dominates matters only when the wording also asks for hours or
+        // branch details; search again only then, and only if context terms were dropped.
+        // "is pine ridge still open? thinking of driving up": words after the hours question
+        // say why the patron asks; only a topic before it ("is the drive-up window open") or
+        // named by it ("hours for the history room") is what must be open.
         let asked_topic: Vec<QueryTerm> = match topic_words_of_hours_question(&words) {
             Some(_) | None if asks_to_visit => Vec::new(),
             // "gotta drop off overdue dvds, is east side open tmrw?": the branch is what must be open.
@@ -303,9 +304,7 @@ impl Engine {
         let errand_on_a_closed_day = named_branch.and_then(|id| knowledge.branch(id)).is_some_and(|branch| {
             matches!(when, Some(When::Day { .. } | When::Weekday { .. }))
                 && knowledge.hours_on(branch, day_of(&when, today)).0.is_closed()
-        }) && surface
-            .windows(2)
-            .any(|pair| pair[0] == "can" && matches!(pair[1].as_str(), "i" | "we"))
+        }) && asks_may_i
             && !cues.events
             && !cues.branch_info;
         // Opening hours.
@@ -367,9 +366,9 @@ impl Engine {
                 "address" | "located" | "location" | "directions" | "street"
             )
         });
+        let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
         if cues.location
-            && (topic.is_empty()
-                || asks_address && self.faq_confidence(faq, &faq_matches, &query, None) < self.config.escalate_below)
+            && (topic.is_empty() || asks_address && faq_confidence < self.config.escalate_below)
             && branch.is_none()
             && unknown_branch.is_none()
         {
@@ -386,14 +385,12 @@ impl Engine {
             .filter(|term| !is_event_word(term))
             .collect();
         let scheduled = when.is_some() || named_branch.is_some() || cues.next;
-        let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
         let mut event_confidence = self.event_confidence(&cues, scheduled, &topic_terms, knowledge);
         // "cantonese storytime at chinatown this weekend?", "seed swap at clearwater, when is
         // it": a question about a moment that names an event's title wants the calendar, even
         // when an FAQ explains the program itself.
-        let about_a_moment = matches!(when, Some(When::Day { .. } | When::Weekday { .. } | When::Range { .. }))
-            || cues.next
-            || cues.when_asked;
+        let names_days = matches!(when, Some(When::Day { .. } | When::Weekday { .. } | When::Range { .. }));
+        let about_a_moment = names_days || cues.next || cues.when_asked;
         // "any storytimes tomorrow morning? my 2 yr old...": who it is for does not name the event.
         // Words neither the FAQ nor any event title knows ("stir crazy") are chatter here.
         let subject: Vec<String> = topic_terms
@@ -404,9 +401,7 @@ impl Engine {
         let names_an_event = self.events.topic_fit(&subject, is_event_word) >= CALENDAR_TITLE_FIT;
         // "central library thursday events?": event wording, a branch and a day ask for that
         // day's calendar, whatever else the patron says ("im free after 5").
-        let a_branch_on_a_day = cues.events
-            && named_branch.is_some()
-            && matches!(when, Some(When::Day { .. } | When::Weekday { .. } | When::Range { .. }));
+        let a_branch_on_a_day = cues.events && named_branch.is_some() && names_days;
         let calendar = about_a_moment && names_an_event || a_branch_on_a_day;
         if calendar {
             event_confidence = event_confidence.max(CALENDAR_CONFIDENCE);
