@@ -729,3 +729,45 @@ fn fixes_from_the_presidents_day_calendar_set() {
     let thursday = ask(&engine, "main library thursday events? im free after 5", None, now);
     assert!(!thursday.text.starts_with("I don't see"), "{}", thursday.text);
 }
+
+#[test]
+fn a_branch_may_be_named_by_its_street() {
+    let engine = engine();
+    let tuesday_morning = local(2026, 12, 1, 10, 0);
+    // (question, kind, branch): the streets of "210 W Third St", "4120 N Oak Ridge Rd" and
+    // "85 Mill Race Ln", written the ways patrons write them.
+    let cases = [
+        (
+            "is the library on third street open tomorrow",
+            AnswerKind::Hours,
+            "main",
+        ),
+        (
+            "the branch on oak ridge road, whats their phone number",
+            AnswerKind::Branch,
+            "northside",
+        ),
+        ("library on mill race ln open rn?", AnswerKind::Hours, "riverside"),
+        ("the one on west third st, open saturday?", AnswerKind::Hours, "main"),
+    ];
+    for (question, kind, branch) in cases {
+        let answer = ask(&engine, question, None, tuesday_morning);
+        assert_eq!(answer.kind, kind, "{question}: {answer:?}");
+        assert_eq!(answer.target.as_deref(), Some(branch), "{question}: {answer:?}");
+    }
+}
+
+#[test]
+fn going_on_is_about_events_only_when_it_asks_whats_on() {
+    let engine = engine();
+    let tuesday_morning = local(2026, 12, 1, 10, 0);
+    let events = ask(&engine, "whats going on at main this weekend", None, tuesday_morning);
+    assert_eq!(events.kind, AnswerKind::Events, "{events:?}");
+    let strike = ask(
+        &engine,
+        "are library workers going on strike in january? my neighbor said so",
+        None,
+        tuesday_morning,
+    );
+    assert_ne!(strike.kind, AnswerKind::Events, "{strike:?}");
+}

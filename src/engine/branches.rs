@@ -97,6 +97,29 @@ impl BranchFinder {
                 }
             }
         }
+        // Streets come after every name, so a name always wins over a street of the same words,
+        // and a street two branches share names neither.
+        let mut street_forms: FastMap<String, Option<String>> = FastMap::default();
+        for branch in branches {
+            for form in street_forms_of(&branch.address) {
+                if forms.contains_key(&form) {
+                    continue;
+                }
+                street_forms
+                    .entry(form)
+                    .and_modify(|owner| {
+                        if owner.as_deref() != Some(branch.id.as_str()) {
+                            *owner = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(branch.id.clone()));
+            }
+        }
+        for (form, owner) in street_forms {
+            if let Some(id) = owner {
+                forms.insert(form, (id, STREET_CONFIDENCE));
+            }
+        }
         let mut form_counts: HashMap<String, u32> = HashMap::new();
         for key in forms.keys() {
             if !key.contains(' ') {
@@ -280,6 +303,78 @@ fn number_word(word: &str) -> &str {
         .iter()
         .find(|(digit, _)| *digit == word)
         .map_or(word, |(_, spelled)| spelled)
+}
+
+/// "the library on jade st": a street is a fair way to name a branch, a little less sure than its name.
+const STREET_CONFIDENCE: f32 = 0.85;
+
+/// Street-type words as addresses abbreviate them and as patrons write them out.
+const STREET_TYPES: &[(&str, &str)] = &[
+    ("st", "street"),
+    ("ave", "avenue"),
+    ("av", "avenue"),
+    ("rd", "road"),
+    ("blvd", "boulevard"),
+    ("dr", "drive"),
+    ("ln", "lane"),
+    ("hwy", "highway"),
+    ("sq", "square"),
+    ("pl", "place"),
+    ("ct", "court"),
+    ("pkwy", "parkway"),
+    ("cir", "circle"),
+    ("ter", "terrace"),
+];
+
+const DIRECTIONS: &[(&str, &str)] = &[("n", "north"), ("s", "south"), ("e", "east"), ("w", "west")];
+
+/// The ways a patron may write the street of an address: "640 Jade St, Port Aurelia" gives
+/// "jade st" and "jade street"; "1200 E Harbor Blvd" also "east harbor blvd" and "harbor
+/// boulevard". A street of one bare word names nothing: "way" alone is not a place.
+fn street_forms_of(address: &str) -> Vec<String> {
+    let street = address.split(',').next().unwrap_or_default();
+    let mut words: Vec<String> = street
+        .to_lowercase()
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_string)
+        .collect();
+    while words
+        .first()
+        .is_some_and(|word| word.chars().any(|c| c.is_ascii_digit()))
+    {
+        words.remove(0);
+    }
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    let mut heads: Vec<Vec<String>> = vec![words.clone()];
+    if let Some(&(_, full)) = DIRECTIONS.iter().find(|(short, _)| *short == words[0]) {
+        heads.push(
+            std::iter::once(full.to_string())
+                .chain(words[1..].iter().cloned())
+                .collect(),
+        );
+        heads.push(words[1..].to_vec());
+    }
+    let mut forms = Vec::new();
+    for head in heads {
+        if head.len() < 2 {
+            continue;
+        }
+        let last = head.len() - 1;
+        forms.push(head.join(" "));
+        if let Some(&(short, full)) = STREET_TYPES.iter().find(|(short, _)| *short == head[last]) {
+            for other in [short, full] {
+                if other != head[last] {
+                    forms.push(format!("{} {other}", head[..last].join(" ")));
+                }
+            }
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 fn normalise_words(name: &str) -> Vec<String> {

@@ -421,17 +421,50 @@ impl Scan {
             let len = named_len.max(built_len);
             self.mark(i, i + len);
             if let Some((date, name)) = pick {
-                self.push(
-                    RANK_DATE,
-                    i,
-                    When::Day {
-                        date,
-                        holiday: Some(name),
-                    },
-                );
+                match self.day_beside_holiday(i, date) {
+                    Some((start, date)) => {
+                        self.mark(start, i);
+                        self.push(RANK_DATE, start, When::Day { date, holiday: None });
+                    }
+                    None => self.push(
+                        RANK_DATE,
+                        i,
+                        When::Day {
+                            date,
+                            holiday: Some(name),
+                        },
+                    ),
+                }
             }
             i += len;
         }
+    }
+
+    /// "the day after xmas", "the sunday after christmas", "the friday before thanksgiving": a day
+    /// counted from the holiday at `i`, and where its words start.
+    fn day_beside_holiday(&self, i: usize, holiday: NaiveDate) -> Option<(usize, NaiveDate)> {
+        let forward = match self.back(i, 1)? {
+            "after" => true,
+            "before" => false,
+            _ => return None,
+        };
+        let day_word = self.back(i, 2)?;
+        let date = if day_word == "day" {
+            shift(holiday, if forward { 1 } else { -1 })?
+        } else {
+            let (weekday, form) = weekday_word(day_word)?;
+            if !matches!(form, WdForm::Full | WdForm::Short) {
+                return None;
+            }
+            let mut date = holiday;
+            loop {
+                date = shift(date, if forward { 1 } else { -1 })?;
+                if date.weekday() == weekday {
+                    break date;
+                }
+            }
+        };
+        Some((i - 2, date))
     }
 
     /// "12/24", "1/18", "12/24/2026", "2026-12-25", "12-24".
@@ -1723,6 +1756,12 @@ mod tests {
                 ("christmas eve hours", only(hol(2026, 12, 24, "Christmas Eve"))),
                 ("xmas", only(hol(2026, 12, 25, "Christmas Day"))),
                 ("Xmas Eve?", only(hol(2026, 12, 24, "Christmas Eve"))),
+                ("open the day after xmas?", only(day(2026, 12, 26))),
+                ("the day before thanksgiving", only(day(2026, 11, 25))),
+                ("the sunday after christmas", only(day(2026, 12, 27))),
+                ("open the friday before christmas", only(day(2026, 12, 18))),
+                ("the tuesday after new years", only(day(2027, 1, 5))),
+                ("need it back after christmas", only(hol(2026, 12, 25, "Christmas Day"))),
                 ("chirstmas", only(hol(2026, 12, 25, "Christmas Day"))),
                 ("new years eve", only(hol(2026, 12, 31, "New Year's Eve"))),
                 ("New Year's Eve?", only(hol(2026, 12, 31, "New Year's Eve"))),

@@ -752,7 +752,15 @@ impl Cues {
         ]
         .iter()
         .any(|word| has(word))
-            || has_pair("going", "on")
+            // "what's going on this weekend", but not "going on strike" or "going on vacation".
+            || words.windows(2).enumerate().any(|(position, pair)| {
+                pair[0] == "going"
+                    && pair[1] == "on"
+                    && words.get(position + 2).is_none_or(|next| {
+                        matches!(next.as_str(), "at" | "in" | "for" | "this" | "next" | "around" | "near" | "there" | "here")
+                            || dates::is_calendar_word(next)
+                    })
+            })
             // "what's on my card" asks about the patron's account, not the calendar.
             || words.windows(3).enumerate().any(|(position, triple)| {
                 triple[0] == "what"
