@@ -772,6 +772,13 @@ impl Cues {
             || ["for", "on", "this", "today", "tonight", "tomorrow", "going", "happening"]
                 .iter()
                 .any(|next| has_pair("anything", next) || has_pair("something", next))
+                // "does the library have anything for that" points back at a need the patron
+                // described: a resource, not a program ("anything for teens").
+                && !words.windows(3).any(|triple| {
+                    matches!(triple[0].as_str(), "anything" | "something")
+                        && triple[1] == "for"
+                        && matches!(triple[2].as_str(), "that" | "it")
+                })
             // "anything at greenfield on saturday" (the branch name is not among these words),
             // but not "anything at the library for my mom", which asks for a service.
             || words.windows(3).any(|triple| {
@@ -829,6 +836,15 @@ const NEEDS_PERSON: &[&str] = &[
     "recommendation",
     "recommendations",
     "what should i read",
+    // Readers' advisory for someone else: "what fantasy series should he try next".
+    "should he read",
+    "should she read",
+    "should they read",
+    "should we read",
+    "should he try",
+    "should she try",
+    "read next",
+    "to read next",
     "books like",
     "what is it called",
     "whats it called",
@@ -884,6 +900,23 @@ const NEEDS_PERSON: &[&str] = &[
     "without notice",
     "did not show",
     "never showed",
+    // The state of one patron's own case, which only staff can look up.
+    "the status",
+    "status of my",
+    "still hasnt come",
+    "still hasnt arrived",
+    "still isnt ready",
+    "still not ready",
+    "order number",
+    "can you check with",
+    "did you get",
+    "did you receive",
+    "disappeared",
+    // Politics: staff speak for the library, the bot does not take sides.
+    "candidate",
+    "candidates",
+    "election",
+    "vote for",
 ];
 
 fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
@@ -1439,6 +1472,14 @@ mod tests {
             ("my hold came in on tuesday, whats the last day i can grab it", false),
             ("can i get more time on my books", false),
             ("whats on my card right now", false),
+            ("anything for teens at westport this wed", true),
+            ("grandkids visiting saturday, anything for them at bayview", true),
+            (
+                "want to compare fridges before i buy one, does the library have anything for that",
+                false,
+            ),
+            ("whats going on this weekend", true),
+            ("are library workers going on strike in january", false),
         ];
         for (message, events) in cases {
             assert_eq!(cues(message).events, events, "{message:?}");
@@ -1487,6 +1528,17 @@ mod tests {
             ),
             ("do you have any books about the cannery strike", true),
             ("theres a book the library should have, how do i recommend it", false),
+            (
+                "he just finished harry potter, what fantasy series should he try next",
+                true,
+            ),
+            (
+                "my passport application still hasnt come, can you check with the state department",
+                true,
+            ),
+            ("my 3d print from 3 weeks ago still isnt ready, whats the status", true),
+            ("which of the mayor candidates wants to fund libraries", true),
+            ("how long does a passport application take", false),
         ];
         for (message, needs_person) in cases {
             assert_eq!(cues(message).needs_person, needs_person, "{message:?}");
