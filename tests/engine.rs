@@ -137,6 +137,10 @@ fn bundled_case_file_passes() {
 
 /// A knowledge base of two FAQ entries, written to a temporary directory.
 fn tiny_engine(faq_toml: &str) -> (tempfile::TempDir, Engine) {
+    tiny_engine_with_events(faq_toml, "")
+}
+
+fn tiny_engine_with_events(faq_toml: &str, events_toml: &str) -> (tempfile::TempDir, Engine) {
     let directory = tempfile::TempDir::new().expect("temporary directory");
     let write = |relative: &str, text: &str| {
         let path = directory.path().join(relative);
@@ -152,6 +156,9 @@ fn tiny_engine(faq_toml: &str) -> (tempfile::TempDir, Engine) {
         "name = \"Main Library\"\naddress = \"1 Main St\"\nphone = \"555-0100\"\n\n[hours]\nmon = \"9:00-17:00\"\ntue = \"9:00-17:00\"\nwed = \"9:00-17:00\"\nthu = \"9:00-17:00\"\nfri = \"9:00-17:00\"\nsat = \"closed\"\nsun = \"closed\"\n",
     );
     write("faq/general.toml", faq_toml);
+    if !events_toml.is_empty() {
+        write("events/programs.toml", events_toml);
+    }
     let (knowledge, _) = load_dir(directory.path()).expect("the fixture loads");
     (directory, Engine::new(Arc::new(knowledge), EngineConfig::default()))
 }
@@ -770,4 +777,46 @@ fn going_on_is_about_events_only_when_it_asks_whats_on() {
         tuesday_morning,
     );
     assert_ne!(strike.kind, AnswerKind::Events, "{strike:?}");
+}
+
+#[test]
+fn a_word_only_a_description_uses_does_not_name_the_event_asked_for() {
+    let (_directory, engine) = tiny_engine_with_events(
+        "[[faq]]\nid = \"cards\"\nquestion = \"How do I get a library card?\"\nanswer = \"Bring an ID.\"\n",
+        "[[event]]\ntitle = \"Family Storytime\"\nbranch = \"main\"\nstart = 2026-12-07T10:00:00\nend = 2026-12-07T10:30:00\naudience = \"Ages 0-5\"\ndescription = \"Songs and stories.\"\n\n\
+         [[event]]\ntitle = \"Chess Club\"\nbranch = \"main\"\nstart = 2026-12-14T16:00:00\nend = 2026-12-14T17:00:00\naudience = \"Adults\"\ndescription = \"A friendly game for all levels.\"\n",
+    );
+    // "cousins" and the chess club's "friendly" share a concept, but only in its description:
+    // the patron asks for something for the kids on Monday.
+    let answer = ask(
+        &engine,
+        "cousins are in town next monday, anything for the kids at main?",
+        None,
+        local(2026, 12, 1, 10, 0),
+    );
+    assert_eq!(answer.kind, AnswerKind::Events, "{answer:?}");
+    assert!(answer.text.contains("Family Storytime"), "{}", answer.text);
+    assert!(!answer.text.contains("Chess"), "{}", answer.text);
+}
+
+#[test]
+fn zip_codes_and_anything_open() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    let zip = ask(
+        &engine,
+        "zip code for the riverside library? filling out a form",
+        None,
+        now,
+    );
+    assert_eq!(zip.kind, AnswerKind::Branch, "{zip:?}");
+    assert!(zip.text.contains("52481"), "{}", zip.text);
+    let anything = ask(
+        &engine,
+        "anything open on christmas day? the kids are restless",
+        None,
+        now,
+    );
+    assert_eq!(anything.kind, AnswerKind::Hours, "{anything:?}");
+    assert_eq!(anything.target.as_deref(), Some("all"), "{anything:?}");
 }

@@ -88,7 +88,33 @@ pub fn find_when_named(text: &str, today: NaiveDate, named_days: &NamedDays) -> 
     // "open tmrw? need to print before xmas", "before my trip on the 20th": a day a few words
     // after "before", "by" or "until" in the same clause is a deadline the patron mentions,
     // not the day asked about, whenever another day is named.
-    let Scan { toks, found, .. } = scan;
+    let Scan { toks, mut found, .. } = scan;
+    // "the weekend after next, is it open on the saturday", "next week, tuesday maybe": a
+    // weekday said beside a week or a weekend is that day of it, not the coming one.
+    let spans: Vec<(NaiveDate, NaiveDate)> = found
+        .iter()
+        .filter_map(|found| match found.when {
+            When::Range { from, to } if (to - from).num_days() < 7 => Some((from, to)),
+            _ => None,
+        })
+        .collect();
+    if let [(from, to)] = spans.as_slice() {
+        for found in &mut found {
+            if let When::Weekday {
+                weekday,
+                ref mut next,
+                plural: false,
+            } = found.when
+                && !(*from..=*to).contains(next)
+                && let Some(inside) = (*from.max(&today))
+                    .iter_days()
+                    .take_while(|day| day <= to)
+                    .find(|day| day.weekday() == weekday)
+            {
+                *next = inside;
+            }
+        }
+    }
     let asked = |found: &Found| {
         !toks[..found.pos]
             .iter()
@@ -871,6 +897,14 @@ impl Scan {
         before || after
     }
 
+    /// "the week after next", "the weekend after next".
+    fn after_next(&self, i: usize) -> bool {
+        self.word(i + 1) == Some("after")
+            && self.word(i + 2) == Some("next")
+            // "the week after next monday" counts from a day instead.
+            && !self.word(i + 3).is_some_and(|w| weekday_word(w).is_some() || matches!(w, "week" | "wk" | "weekend" | "wknd" | "month"))
+    }
+
     fn span_mention(&self, i: usize, base: &str) -> Option<(u8, When)> {
         let today = self.today;
         let next = self.back_is(i, 1, &["next", "following"]);
@@ -879,7 +913,9 @@ impl Scan {
             "weekends" | "wknds" => Some(self.weekends()),
             "weekend" | "wknd" if self.back_is(i, 1, &["every", "each"]) => Some(self.weekends()),
             "weekend" | "wknd" => {
-                let offset = if next {
+                let offset = if self.after_next(i) {
+                    2
+                } else if next {
                     1
                 } else if last {
                     -1
@@ -893,6 +929,8 @@ impl Scan {
                 let monday = shift(today, -i64::from(today.weekday().num_days_from_monday()))?;
                 let (from, to) = if self.back_is(i, 1, &["this", "coming"]) {
                     (today, shift(monday, 6)?)
+                } else if self.after_next(i) {
+                    (shift(monday, 14)?, shift(monday, 20)?)
                 } else if next {
                     (shift(monday, 7)?, shift(monday, 13)?)
                 } else if last {
@@ -1654,6 +1692,20 @@ mod tests {
                 ("open over the weekend?", only(range(d(2026, 12, 5), d(2026, 12, 6)))),
                 ("weekend hours", only(range(d(2026, 12, 5), d(2026, 12, 6)))),
                 ("next weekend", only(range(d(2026, 12, 12), d(2026, 12, 13)))),
+                ("the weekend after next", only(range(d(2026, 12, 19), d(2026, 12, 20)))),
+                ("the week after next", only(range(d(2026, 12, 14), d(2026, 12, 20)))),
+                (
+                    "the weekend after next, open on the saturday?",
+                    only(wd(Weekday::Sat, d(2026, 12, 19), false)),
+                ),
+                (
+                    "next week, tuesday maybe",
+                    only(wd(Weekday::Tue, d(2026, 12, 8), false)),
+                ),
+                (
+                    "the week after next monday",
+                    only(wd(Weekday::Mon, d(2026, 12, 7), false)),
+                ),
                 ("this week", only(range(d(2026, 12, 1), d(2026, 12, 6)))),
                 ("anything next week?", only(range(d(2026, 12, 7), d(2026, 12, 13)))),
                 ("open on weekends?", only(wd(Weekday::Sat, d(2026, 12, 5), true))),

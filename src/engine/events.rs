@@ -175,13 +175,20 @@ impl EventIndex {
         let names_an_event = !subject.is_empty()
             && knowledge.events.iter().enumerate().any(|(index, event)| {
                 (request.branch.is_none() || event.branch.as_deref() == request.branch)
-                    && self.relevance(index, &subject) > 0.0
+                    && self.names_in_title(index, &subject)
             });
         if names_an_event {
             subject
         } else {
             request.topic.to_vec()
         }
+    }
+
+    /// Whether a topic word is in the event's title. A word only its description uses
+    /// ("friendly" for "cousins are in town") is too weak to stand for what the patron wants.
+    fn names_in_title(&self, index: usize, topic: &[String]) -> bool {
+        let (title, _) = &self.entries[index];
+        topic.iter().any(|term| title.contains(term))
     }
 
     /// How well one event matches the topic: title terms count fully, audience and description half.

@@ -334,9 +334,12 @@ impl Engine {
         // "juniper springs library number? want to call before i drive out": a contact detail of
         // a branch the patron names, whatever the reason given for wanting it.
         let contact_of_named_branch = named_branch.is_some()
-            && surface
-                .iter()
-                .any(|word| matches!(word.as_str(), "number" | "phone" | "email" | "address"))
+            && surface.iter().any(|word| {
+                matches!(
+                    word.as_str(),
+                    "number" | "phone" | "email" | "address" | "zip" | "zipcode"
+                )
+            })
             && !surface
                 .iter()
                 .any(|word| matches!(word.as_str(), "my" | "update" | "change" | "card" | "pin"));
@@ -703,7 +706,7 @@ impl Cues {
         }) || has_pair("what", "time")
             || has_pair("how", "late")
             || has_pair("how", "early");
-        let location = ["address", "located", "location", "directions", "map"]
+        let location = ["address", "located", "location", "directions", "map", "zip", "zipcode"]
             .iter()
             .any(|word| has(word))
             || has_pair("what", "street")
@@ -794,6 +797,7 @@ impl Cues {
             || has("anywhere")
             || has("everywhere")
             || has("everything") && has("open")
+            || has_pair("anything", "open")
             || words.windows(3).any(|triple| {
                 matches!(triple[0].as_str(), "any" | "every")
                     && (matches!(triple[1].as_str(), "branch" | "library" | "location")
@@ -1028,14 +1032,6 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "what can you help",
         "what can you answer",
         "can you answer",
-        "what kind of stuff",
-        "what kinds of stuff",
-        "what kind of things",
-        "what kinds of things",
-        "what kinda stuff",
-        "what kinda things",
-        "what sort of things",
-        "what sort of stuff",
         "what questions",
         "help me",
         "help",
@@ -1043,14 +1039,14 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "menu",
         "options",
     ];
-    // "what kinda stuff can u help me with" asks what the bot covers, whatever follows.
+    // "what kinda stuff can u help me with" asks what the bot covers, whatever follows; "what
+    // kind of stuff gets people banned" asks about the library, so the bot must be addressed.
     const CAPABILITY_OPENINGS: &[&str] = &["what kind of", "what kinds of", "what kinda", "what sort of"];
+    let has_word = |wanted: &str| words.iter().any(|candidate| candidate == wanted);
     let capability_question = words.len() <= 12
         && CAPABILITY_OPENINGS.iter().any(|opening| text.contains(opening))
-        && ["you", "u", "bot"]
-            .iter()
-            .any(|word| words.iter().any(|candidate| candidate == word))
-        && HELP_PHRASES.iter().any(|phrase| text.contains(phrase));
+        && ["you", "u", "bot"].iter().any(|word| has_word(word))
+        && (has_word("can") || has_word("do") || HELP_PHRASES.iter().any(|phrase| text.contains(phrase)));
     if capability_question
         || words.len() <= 8
             && HELP_PHRASES.iter().any(|phrase| {
@@ -1346,6 +1342,8 @@ fn is_context_term(term: &str) -> bool {
             | "earli"
             | "earl"
             | "address"
+            | "zip"
+            | "zipcod"
             | "street"
             | "build"
             | "locat"
@@ -1502,6 +1500,8 @@ mod tests {
             ("help filing taxes", false),
             ("resume help", false),
             ("computer help for seniors", false),
+            ("what kind of stuff gets people banned there", false),
+            ("what kind of stuff can you do", true),
         ];
         for (message, menu) in cases {
             let answer = smalltalk(&pipeline.surface_words(message), &knowledge);
