@@ -451,7 +451,14 @@ async fn rest(
                 })
                 .cloned()
                 .collect();
-            // Like Discord: the `limit` messages right after `after`, newest first.
+            // Like Discord: the `limit` messages right after `after` by id, newest first. Ids are
+            // taken before a message is stored, so storage order can differ from id order.
+            found.sort_by_key(|message| {
+                message["id"]
+                    .as_str()
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .unwrap_or(0)
+            });
             found.truncate(limit);
             found.reverse();
             json_response(200, Value::Array(found))

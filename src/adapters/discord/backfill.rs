@@ -47,6 +47,22 @@ pub(super) fn direct_cursor_name(channel: ChannelId) -> String {
     format!("{DIRECT_PREFIX}{channel}")
 }
 
+/// Gives every tracked channel never read before a cursor at this instant. Called before the
+/// gateway connects, so from then on each message is either delivered live or lies after the
+/// cursor, however late the worker first reaches the channel.
+pub(super) fn start_cursors(shared: &Shared) -> Result<(), crate::store::StoreError> {
+    let store = shared.desk.store();
+    let position = snowflake_now();
+    for &channel in &shared.tracked {
+        let name = cursor_name(channel);
+        if store.cursor(&name)?.is_none() {
+            store.advance_cursor(&name, position)?;
+            tracing::info!(channel = %channel, "channel history read from now on");
+        }
+    }
+    store.flush()
+}
+
 /// Runs a backfill of every tracked channel each time one is wanted, until shutdown.
 pub(super) async fn worker(shared: Arc<Shared>, wanted: Arc<Notify>, shutdown: Shutdown) {
     let mut catch_up = tokio::time::interval(CATCH_UP_INTERVAL);

@@ -120,6 +120,11 @@ pub async fn start(
         .await
         .map_err(|error| DiscordError::Client(error.to_string()))?;
     let shared = Arc::new(receive::Shared::new(desk, Arc::clone(&client.http), me.id));
+    // Before the gateway connects: a channel's first read position must not be later than the
+    // first message the gateway could miss (a channel first read after a drop lost those).
+    if let Err(error) = backfill::start_cursors(&shared) {
+        tracing::error!(%error, "cannot record the channels' first read positions");
+    }
     let shard_manager = Arc::clone(&client.shard_manager);
     let gateway_shutdown = shutdown.clone();
     tokio::spawn(async move {
