@@ -51,7 +51,15 @@ async fn a_long_ticket_is_split_and_a_reply_to_any_part_finds_it() {
         &format!("/staff {}", long_question.trim()),
     ));
     app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
-    let parts = app.fake.posted_in(SYSTEM_STAFF);
+    // The outbox orders sends within a chat, not across chats: the patron's confirmation may
+    // arrive before the staff channel's parts.
+    let parts = app
+        .fake
+        .wait_for("both parts of the ticket", |fake| {
+            let parts = fake.posted_in(SYSTEM_STAFF);
+            (parts.len() >= 2).then_some(parts)
+        })
+        .await;
     assert_eq!(parts.len(), 2, "{parts:?}");
     assert!(parts[0].content.starts_with("**Ticket #1**"));
     assert!(
