@@ -820,3 +820,30 @@ fn zip_codes_and_anything_open() {
     assert_eq!(anything.kind, AnswerKind::Hours, "{anything:?}");
     assert_eq!(anything.target.as_deref(), Some("all"), "{anything:?}");
 }
+
+#[test]
+fn a_weak_match_is_not_an_answer_however_far_ahead() {
+    let (_directory, engine) = tiny_engine(
+        r#"[[faq]]
+id = "parking"
+question = "Where can I park?"
+variants = ["parking lot", "is parking free"]
+answer = "The lot behind the building is free for library visitors."
+
+[[faq]]
+id = "wifi"
+question = "Do you have wifi?"
+answer = "Yes, join HCPL-Public; no password needed."
+"#,
+    );
+    // Only "lot" matches, and no other entry matches anything: far ahead, but still weak.
+    let answer = ask(
+        &engine,
+        "who fixes the potholes in the lot on our street",
+        None,
+        local(2026, 12, 1, 10, 0),
+    );
+    assert_eq!(answer.kind, AnswerKind::Escalate, "{answer:?}");
+    let guess = answer.guess.expect("the weak match is passed on as a guess");
+    assert_eq!(guess.target.as_deref(), Some("parking"));
+}

@@ -34,6 +34,8 @@ use crate::knowledge::Knowledge;
 
 /// The least language-model posterior an FAQ answer needs (see `faq_answer`).
 const LM_AGREEMENT: f32 = 0.1;
+/// How far above its own score a FAQ match's confidence may rise on its lead over the runner-up.
+const WEAK_MATCH_LEAD: f32 = 0.15;
 
 /// Tunables an admin may set in `config.toml`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -517,6 +519,9 @@ impl Engine {
         // (Scaling the bonus by coverage cut wrong answers in the self-check but escalated right
         // answers to long, chatty patron questions, whose coverage is low: left as it was.)
         let mut confidence = ((top.score + 0.3 * margin) / 1.1).min(1.0);
+        // A lead over weak rivals does not make a weak match strong: an entry explaining little of
+        // the question is not the answer just because no other entry explains more.
+        confidence = confidence.min(top.score + WEAK_MATCH_LEAD);
         if query.len() <= 1 {
             confidence *= 0.85;
         }
