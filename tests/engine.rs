@@ -822,6 +822,30 @@ fn zip_codes_and_anything_open() {
 }
 
 #[test]
+fn everyday_words_count_less_than_topic_words() {
+    let (_directory, engine) = tiny_engine(
+        r#"[[faq]]
+id = "back-entrance"
+question = "Where is the back entrance?"
+answer = "Behind the building, by the parking lot."
+
+[[faq]]
+id = "strollers"
+question = "Can I bring a stroller inside?"
+answer = "Yes, strollers are welcome on every floor."
+"#,
+    );
+    // Each entry explains one word of the question; "back" is one of the most common words of
+    // English, so the entry that explains "stroller" is the better guess.
+    let explained = engine.explain("can i leave the stroller at the back");
+    let best = explained
+        .lines()
+        .find(|line| line.starts_with("  "))
+        .expect("a candidate line");
+    assert!(best.trim_start().starts_with("strollers "), "{explained}");
+}
+
+#[test]
 fn a_weak_match_is_not_an_answer_however_far_ahead() {
     let (_directory, engine) = tiny_engine(
         r#"[[faq]]

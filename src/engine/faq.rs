@@ -61,7 +61,7 @@ struct Unit {
     weight: f32,
 }
 
-/// A query term and how much to trust it (corrected spellings count less).
+/// A query term and how much it counts (corrected spellings and everyday words count less).
 #[derive(Debug, Clone)]
 pub struct QueryTerm {
     pub term: String,

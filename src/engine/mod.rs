@@ -610,6 +610,7 @@ impl Engine {
             if lexicon::is_stop_word(&term) {
                 continue;
             }
+            let trust = trust * lexicon::everyday_weight(&word.text);
             if !terms.iter().any(|existing| existing.term == term) {
                 terms.push(QueryTerm { term, trust });
             }
