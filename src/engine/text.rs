@@ -133,6 +133,15 @@ impl TextPipeline {
         let mut words = Vec::with_capacity(surface.len());
         let mut index = 0;
         while index < surface.len() {
+            if let Some((length, group)) = age_at(surface, index) {
+                words.push(Word {
+                    text: surface[index..index + length].join(" "),
+                    term: group.unwrap_or_default().to_string(),
+                    stop: group.is_none(),
+                });
+                index += length;
+                continue;
+            }
             if let Some((length, replacement)) = self.phrase_at(surface, index) {
                 let text = surface[index..index + length].join(" ");
                 for term in replacement {
@@ -175,6 +184,45 @@ impl TextPipeline {
         })
     }
 }
+
+/// An age said in words ("my 14 year old", "she's 9 years old", "a 4 month old", "i am 15"):
+/// how many words it spans and the age group it names, None for a grown-up of working age,
+/// whose age says nothing about which service they need.
+fn age_at(words: &[String], index: usize) -> Option<(usize, Option<&'static str>)> {
+    let group = |years: u32| match years {
+        0..=12 => Some("child"),
+        13..=19 => Some("teen"),
+        20..=59 => None,
+        _ => Some("elder"),
+    };
+    let word = |offset: usize| words.get(index + offset).map(String::as_str);
+    if let (Some("i"), Some("am"), Some(number)) = (word(0), word(1), word(2)) {
+        if let Some((length, group)) = age_at(words, index + 2) {
+            return Some((length + 2, group));
+        }
+        let years: u32 = number.parse().ok().filter(|years| (5..=110).contains(years))?;
+        // "i am 10 minutes away" is not an age.
+        let measured = word(3).is_some_and(|next| MEASURES.contains(&next));
+        return (!measured).then_some((3, group(years)));
+    }
+    let number: u32 = word(0)?.parse().ok().filter(|number| *number <= 110)?;
+    let unit = word(1)?;
+    if !matches!(word(2), Some("old" | "olds")) {
+        return None;
+    }
+    match unit {
+        "year" | "years" => Some((3, group(number))),
+        "month" | "months" | "week" | "weeks" => Some((3, Some("child"))),
+        _ => None,
+    }
+}
+
+/// Words that make the number before them a quantity rather than an age.
+const MEASURES: &[&str] = &[
+    "minute", "minutes", "min", "mins", "hour", "hours", "hrs", "day", "days", "week", "weeks", "month", "months",
+    "year", "years", "mile", "miles", "block", "blocks", "dollars", "bucks", "cents", "percent", "am", "pm", "items",
+    "books", "times",
+];
 
 /// A lexicon concept when the word or its stem belongs to one, else the stem.
 fn term_of(stemmer: &Stemmer, concepts: &FastMap<&'static str, &'static str>, word: &str) -> String {
@@ -323,6 +371,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_age_names_its_age_group() {
+        let pipeline = TextPipeline::new(&[]);
+        let terms = |text: &str| -> Vec<String> {
+            pipeline
+                .words(text)
+                .into_iter()
+                .filter(|word| !word.stop)
+                .map(|word| word.term)
+                .collect()
+        };
+        assert_eq!(terms("my 14 year old"), ["teen"]);
+        assert_eq!(terms("im 15, can i volunteer"), ["teen", "volunteer"]);
+        assert_eq!(terms("i'm 16 years old"), ["teen"]);
+        assert_eq!(terms("a 4 month old"), ["child"]);
+        assert_eq!(terms("my 9 yr old"), ["child"]);
+        assert_eq!(terms("my 70 year old dad"), ["elder", "parent"]);
+        // A grown-up's age says nothing; a quantity is not an age.
+        assert_eq!(terms("i am 35 years old"), Vec::<String>::new());
+        assert_eq!(terms("i am 10 minutes away"), ["10", "minut", "away"]);
     }
 
     #[test]
