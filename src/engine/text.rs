@@ -172,14 +172,19 @@ impl TextPipeline {
     }
 
     fn phrase_at(&self, words: &[String], index: usize) -> Option<(usize, &[String])> {
-        let candidates = self.phrases.get(words[index].as_str())?;
+        let first = if is_number(&words[index]) {
+            "#"
+        } else {
+            words[index].as_str()
+        };
+        let candidates = self.phrases.get(first)?;
         candidates.iter().find_map(|(phrase, replacement)| {
             let end = index + phrase.len();
             let matches = end <= words.len()
                 && phrase
                     .iter()
                     .zip(&words[index..end])
-                    .all(|(expected, word)| expected == word);
+                    .all(|(expected, word)| expected == word || *expected == "#" && is_number(word));
             matches.then_some((phrase.len(), replacement.as_slice()))
         })
     }
@@ -223,6 +228,10 @@ const MEASURES: &[&str] = &[
     "year", "years", "mile", "miles", "block", "blocks", "dollars", "bucks", "cents", "percent", "am", "pm", "items",
     "books", "times",
 ];
+
+fn is_number(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_digit())
+}
 
 /// A lexicon concept when the word or its stem belongs to one, else the stem.
 fn term_of(stemmer: &Stemmer, concepts: &FastMap<&'static str, &'static str>, word: &str) -> String {
@@ -328,6 +337,11 @@ mod tests {
         let cases: &[(&str, &[&str], &[&str])] = &[
             // (message, terms it must produce, terms it must not produce)
             ("im not done with them, can i get more time", &["renew"], &[]),
+            ("what gets you kicked out of the library", &["ban"], &[]),
+            ("will the computer kick me off", &["timelimit"], &["ban"]),
+            ("do cops get to see my checkouts", &["police", "borrow"], &[]),
+            ("books with bigger letters for my grandma", &["larg", "print"], &[]),
+            ("my library card snapped in half", &["damage", "card"], &[]),
             ("due tomorrow and ive only read half of it", &["renew"], &[]),
             (
                 "is there somewhere to leave books at night after you close",
@@ -393,6 +407,22 @@ mod tests {
         // A grown-up's age says nothing; a quantity is not an age.
         assert_eq!(terms("i am 35 years old"), Vec::<String>::new());
         assert_eq!(terms("i am 10 minutes away"), ["10", "minut", "away"]);
+    }
+
+    #[test]
+    fn a_number_in_a_phrase_matches_any_number() {
+        let pipeline = TextPipeline::new(&[]);
+        let terms = |text: &str| -> Vec<String> {
+            pipeline
+                .words(text)
+                .into_iter()
+                .filter(|word| !word.stop)
+                .map(|word| word.term)
+                .collect()
+        };
+        assert_eq!(terms("need another 3 weeks"), ["renew"]);
+        assert_eq!(terms("2 more days"), ["renew"]);
+        assert_eq!(terms("another two weeks"), ["anoth", "two", "week"]);
     }
 
     #[test]
