@@ -933,6 +933,15 @@ const NEEDS_PERSON: &[&str] = &[
     "never called",
     "nobody called",
     "no one called",
+    "check on my",
+    "heard nothing",
+    "havent heard back",
+    "have not heard back",
+    "never heard back",
+    "if you got it",
+    "if you received",
+    "rejected",
+    "ate my",
     "can you check with",
     "did you get",
     "did you receive",
@@ -1565,6 +1574,11 @@ mod tests {
             ("they said theyd call me back about my museum pass and never did", true),
             ("the charge is still there, can someone check what happened", true),
             ("how do i get a book from another library", false),
+            (
+                "asked for a book 6 weeks ago and heard nothing, can u check on my request",
+                true,
+            ),
+            ("the copy machine ate my $5 bill", true),
         ];
         for (message, needs_person) in cases {
             assert_eq!(cues(message).needs_person, needs_person, "{message:?}");
