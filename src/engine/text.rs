@@ -342,6 +342,13 @@ mod tests {
             ("do cops get to see my checkouts", &["police", "borrow"], &[]),
             ("books with bigger letters for my grandma", &["larg", "print"], &[]),
             ("my library card snapped in half", &["damage", "card"], &[]),
+            ("do you lend out musical instruments", &["instrument"], &[]),
+            ("can i borrow a ukulele", &["instrument", "borrow"], &[]),
+            (
+                "how do i request a book thats checked out right now",
+                &["hold"],
+                &["borrow"],
+            ),
             ("due tomorrow and ive only read half of it", &["renew"], &[]),
             (
                 "is there somewhere to leave books at night after you close",
