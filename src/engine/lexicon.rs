@@ -1021,6 +1021,15 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("late charges", "fine"),
     ("fine free", "fine free"),
     ("get in line", "hold"),
+    // Who runs things, not what things cost.
+    ("in charge", "director"),
+    // "my late father" died; "stuck at work late" is about the hour. Neither is overdue.
+    ("my late", "deceased"),
+    ("our late", "deceased"),
+    ("her late", "deceased"),
+    ("his late", "deceased"),
+    ("work late", "work"),
+    ("working late", "work"),
     // A copy someone else has is waited for with a hold.
     ("checked out right now", "hold"),
     ("currently checked out", "hold"),

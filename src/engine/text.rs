@@ -343,6 +343,10 @@ mod tests {
             ("books with bigger letters for my grandma", &["larg", "print"], &[]),
             ("my library card snapped in half", &["damage", "card"], &[]),
             ("do you lend out musical instruments", &["instrument"], &[]),
+            ("whos in charge of the library system", &["director"], &["cost"]),
+            ("clearing out my late fathers house", &["deceased"], &["late"]),
+            ("im stuck at work late", &["work"], &["late"]),
+            ("my book is late", &["late"], &[]),
             ("can i borrow a ukulele", &["instrument", "borrow"], &[]),
             (
                 "how do i request a book thats checked out right now",
