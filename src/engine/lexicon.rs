@@ -377,14 +377,13 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "employment",
             "career",
             "careers",
-            "resume",
-            "resumes",
-            "cv",
             "unemployed",
             "jobless",
             "hiring",
         ],
     ),
+    // The papers of a job application: help with them is job help, not a job at the library.
+    ("resume", &["resume", "resumes", "cv"]),
     ("tutor", &["tutor", "tutors", "tutoring", "homework"]),
     ("parking", &["park", "parking", "parked", "garage", "meter", "meters"]),
     (
@@ -1021,6 +1020,11 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("late charges", "fine"),
     ("fine free", "fine free"),
     ("get in line", "hold"),
+    // Getting somewhere, not making something ("cant make it to a branch this week").
+    ("make it to", "visit"),
+    ("make it in", "visit"),
+    ("make it there", "visit"),
+    ("make it over", "visit"),
     // Who runs things, not what things cost.
     ("in charge", "director"),
     // "my late father" died; "stuck at work late" is about the hour. Neither is overdue.
@@ -1056,7 +1060,7 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("laid off", "job"),
     ("lost my job", "job"),
     ("out of work", "job"),
-    ("cover letter", "job"),
+    ("cover letter", "resume"),
     ("proof of address", "address"),
     ("drivers license", "id"),
     ("driver license", "id"),

@@ -343,6 +343,8 @@ mod tests {
             ("books with bigger letters for my grandma", &["larg", "print"], &[]),
             ("my library card snapped in half", &["damage", "card"], &[]),
             ("do you lend out musical instruments", &["instrument"], &[]),
+            ("cant make it to a branch this week", &["visit"], &["make"]),
+            ("can a librarian check my cover letter", &["resume"], &["job"]),
             ("whos in charge of the library system", &["director"], &["cost"]),
             ("clearing out my late fathers house", &["deceased"], &["late"]),
             ("im stuck at work late", &["work"], &["late"]),
