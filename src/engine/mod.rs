@@ -946,6 +946,21 @@ const NEEDS_PERSON: &[&str] = &[
     "did you get",
     "did you receive",
     "disappeared",
+    // Something happening in a building right now: staff must act, not the FAQ.
+    "dripping",
+    "leaking",
+    "leak",
+    "pouring",
+    "flooding",
+    "flooded",
+    "on fire",
+    "passed out",
+    "unconscious",
+    "bleeding",
+    "overdose",
+    "ambulance",
+    "call 911",
+    "stuck in the elevator",
     // Politics: staff speak for the library, the bot does not take sides.
     "candidate",
     "candidates",
@@ -1579,6 +1594,12 @@ mod tests {
                 true,
             ),
             ("the copy machine ate my $5 bill", true),
+            (
+                "theres water dripping from the ceiling onto the kids computers right now",
+                true,
+            ),
+            ("someone passed out in the bathroom", true),
+            ("can i use the kids computers", false),
         ];
         for (message, needs_person) in cases {
             assert_eq!(cues(message).needs_person, needs_person, "{message:?}");
