@@ -385,6 +385,7 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
     // The papers of a job application: help with them is job help, not a job at the library.
     ("resume", &["resume", "resumes", "cv"]),
     ("tutor", &["tutor", "tutors", "tutoring", "homework"]),
+    ("bookshop", &["bookshop", "bookshops", "bookstore", "bookstores"]),
     ("parking", &["park", "parking", "parked", "garage", "meter", "meters"]),
     (
         "pet",
@@ -1020,6 +1021,14 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("late charges", "fine"),
     ("fine free", "fine free"),
     ("get in line", "hold"),
+    ("who runs", "director"),
+    ("whoever runs", "director"),
+    // Ways a book or card gets lost or ruined.
+    ("fell out of", "lose"),
+    ("washing machine", "damage"),
+    ("through the wash", "damage"),
+    ("in the rain", "damage"),
+    ("old books", "used books"),
     // Getting somewhere, not making something ("cant make it to a branch this week").
     ("make it to", "visit"),
     ("make it in", "visit"),
