@@ -386,6 +386,23 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
     ("resume", &["resume", "resumes", "cv"]),
     ("tutor", &["tutor", "tutors", "tutoring", "homework"]),
     ("bookshop", &["bookshop", "bookshops", "bookstore", "bookstores"]),
+    // Unable to come in for a while.
+    (
+        "away",
+        &[
+            "away",
+            "vacation",
+            "vacations",
+            "travel",
+            "traveling",
+            "travelling",
+            "abroad",
+            "overseas",
+            "hospital",
+            "hospitalized",
+            "surgery",
+        ],
+    ),
     ("parking", &["park", "parking", "parked", "garage", "meter", "meters"]),
     (
         "pet",

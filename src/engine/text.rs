@@ -346,6 +346,12 @@ mod tests {
             ("cant make it to a branch this week", &["visit"], &["make"]),
             ("my card went through the washing machine", &["damage", "card"], &[]),
             ("my card fell out of my pocket", &["lose", "card"], &[]),
+            (
+                "having knee surgery, can i pause my holds",
+                &["away", "freeze", "hold"],
+                &[],
+            ),
+            ("closed for the holiday", &["hours"], &["away"]),
             ("is there a library used bookstore", &["bookshop"], &[]),
             ("i want to talk to whoever runs the library", &["director"], &[]),
             ("can a librarian check my cover letter", &["resume"], &["job"]),
