@@ -934,6 +934,10 @@ const NEEDS_PERSON: &[&str] = &[
     "nobody called",
     "no one called",
     "check on my",
+    "look into it",
+    "look into this",
+    "look into my",
+    "done yet",
     "heard nothing",
     "havent heard back",
     "have not heard back",
@@ -1599,6 +1603,8 @@ mod tests {
                 true,
             ),
             ("someone passed out in the bathroom", true),
+            ("i think someone else used my card, can you look into it", true),
+            ("is my 3d print done yet", true),
             ("can i use the kids computers", false),
         ];
         for (message, needs_person) in cases {
