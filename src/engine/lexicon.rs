@@ -918,6 +918,11 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("board books", "book child"),
     // When the building is closed (not an hours question).
     ("after you close", "afterhours"),
+    ("after your closed", "afterhours"),
+    ("after youre closed", "afterhours"),
+    ("after you are closed", "afterhours"),
+    ("after its closed", "afterhours"),
+    ("after it closes", "afterhours"),
     ("after closing", "afterhours"),
     ("after hours", "afterhours"),
     ("after close", "afterhours"),

@@ -699,10 +699,19 @@ impl Cues {
             let rate = matches!(words.get(position + 1).map(String::as_str), Some("a" | "per" | "each"));
             quantity || rate
         };
+        // "my wife works crazy hours": someone's working hours, not the library's.
+        let working_hours = |position: usize| {
+            words[position.saturating_sub(2)..position].iter().any(|word| {
+                matches!(
+                    word.as_str(),
+                    "work" | "works" | "working" | "worked" | "shift" | "shifts" | "job"
+                )
+            })
+        };
         // "when was the library opened" asks about history.
         let past = has("was") || has("were") || has("first") || has("built");
         let hours = words.iter().enumerate().any(|(position, word)| {
-            (matches!(word.as_str(), "hours" | "hour") && !is_duration(position))
+            (matches!(word.as_str(), "hours" | "hour") && !is_duration(position) && !working_hours(position))
                 || word == "schedule"
                 || (matches!(
                     word.as_str(),
@@ -1504,6 +1513,10 @@ mod tests {
             ("when was the first library opened", false),
             ("how many hours is eastside open on saturday", true),
             ("is it opened yet", true),
+            ("my wife works crazy hours, can i renew her books", false),
+            ("i work long hours, can someone pick up my holds", false),
+            ("whats the hours at eastside, i work nearby", true),
+            ("can i use ur wifi from the parking lot after ur closed", false),
         ];
         for (message, hours) in cases {
             assert_eq!(cues(message).hours, hours, "{message:?}");
