@@ -74,6 +74,14 @@ fn questions_needing_a_branch_ask_for_one() {
     let unknown = ask(&engine, "is the springfield branch open today", None, now);
     assert_eq!(unknown.label(), "clarify:branch");
     assert!(unknown.text.contains("springfield"), "{}", unknown.text);
+    // A kind of library is not the name of a branch.
+    let kind = ask(
+        &engine,
+        "is there an actual library app, or do i use the website on my phone? its hard to read",
+        None,
+        now,
+    );
+    assert!(!kind.text.contains("actual"), "{kind:?}");
 }
 
 #[test]

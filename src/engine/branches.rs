@@ -226,7 +226,11 @@ impl BranchFinder {
                 continue;
             }
             let candidate = &words[position - 1];
-            let plausible = candidate.len() >= 3
+            // "an actual library", "a university library": an article before it makes the word a
+            // kind of library, not the name of one.
+            let kind_of_library = position >= 2 && matches!(words[position - 2].as_str(), "a" | "an");
+            let plausible = !kind_of_library
+                && candidate.len() >= 3
                 && candidate.chars().all(char::is_alphabetic)
                 && !GENERIC_WORDS.contains(&candidate.as_str())
                 && !super::lexicon::is_stop_word(candidate)
@@ -296,6 +300,19 @@ const NOT_PLACE_NAMES: &[&str] = &[
     "usual",
     "near",
     "nearby",
+    "actual",
+    "real",
+    "physical",
+    "regular",
+    "proper",
+    "good",
+    "free",
+    "private",
+    "university",
+    "academic",
+    "law",
+    "state",
+    "national",
 ];
 
 fn number_word(word: &str) -> &str {
