@@ -863,6 +863,9 @@ const NEEDS_PERSON: &[&str] = &[
     "should he try",
     "should she try",
     "read next",
+    "should i get her",
+    "should i get him",
+    "should i get them",
     "to read next",
     "books like",
     "what is it called",
@@ -947,6 +950,15 @@ const NEEDS_PERSON: &[&str] = &[
     "look into this",
     "look into my",
     "done yet",
+    // When one title comes back is in the catalog, for a person to read; "when are my books due"
+    // is the FAQ.
+    "its due back",
+    "it is due back",
+    "will it be back",
+    "will it be returned",
+    // A request to bend a rule for one patron.
+    "make an exception",
+    "an exception for",
     "heard nothing",
     "havent heard back",
     "have not heard back",
@@ -1618,6 +1630,10 @@ mod tests {
             ("someone passed out in the bathroom", true),
             ("i think someone else used my card, can you look into it", true),
             ("is my 3d print done yet", true),
+            ("the only copy is checked out, can u tell me when its due back", true),
+            ("when are my books due back", false),
+            ("could you make an exception and give me one extra week", true),
+            ("she has read all the cat who books, what should i get her next", true),
             ("can i use the kids computers", false),
         ];
         for (message, needs_person) in cases {
