@@ -367,6 +367,8 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "donating",
             "donation",
             "donations",
+            // Books the family has outgrown are given away.
+            "outgrown",
         ],
     ),
     (

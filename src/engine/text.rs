@@ -353,6 +353,7 @@ mod tests {
             ),
             ("closed for the holiday", &["hours"], &["away"]),
             ("is there a library used bookstore", &["bookshop"], &[]),
+            ("where do i drop off outgrown kids books", &["donate", "book"], &[]),
             ("i want to talk to whoever runs the library", &["director"], &[]),
             ("can a librarian check my cover letter", &["resume"], &["job"]),
             ("whos in charge of the library system", &["director"], &["cost"]),
