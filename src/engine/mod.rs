@@ -950,15 +950,6 @@ const NEEDS_PERSON: &[&str] = &[
     "look into this",
     "look into my",
     "done yet",
-    // When one title comes back is in the catalog, for a person to read; "when are my books due"
-    // is the FAQ.
-    "its due back",
-    "it is due back",
-    "will it be back",
-    "will it be returned",
-    // A request to bend a rule for one patron.
-    "make an exception",
-    "an exception for",
     "heard nothing",
     "havent heard back",
     "have not heard back",
@@ -971,6 +962,15 @@ const NEEDS_PERSON: &[&str] = &[
     "did you get",
     "did you receive",
     "disappeared",
+    // When one title comes back is in the catalog, for a person to read; "when are my books due"
+    // is the FAQ.
+    "its due back",
+    "it is due back",
+    "will it be back",
+    "will it be returned",
+    // A request to bend a rule for one patron.
+    "make an exception",
+    "an exception for",
     // Something happening in a building right now: staff must act, not the FAQ.
     "dripping",
     "leaking",

@@ -411,17 +411,19 @@ mod tests {
         }
     }
 
+    fn content_terms(pipeline: &TextPipeline, text: &str) -> Vec<String> {
+        pipeline
+            .words(text)
+            .into_iter()
+            .filter(|word| !word.stop)
+            .map(|word| word.term)
+            .collect()
+    }
+
     #[test]
     fn an_age_names_its_age_group() {
         let pipeline = TextPipeline::new(&[]);
-        let terms = |text: &str| -> Vec<String> {
-            pipeline
-                .words(text)
-                .into_iter()
-                .filter(|word| !word.stop)
-                .map(|word| word.term)
-                .collect()
-        };
+        let terms = |text: &str| content_terms(&pipeline, text);
         assert_eq!(terms("my 14 year old"), ["teen"]);
         assert_eq!(terms("im 15, can i volunteer"), ["teen", "volunteer"]);
         assert_eq!(terms("i'm 16 years old"), ["teen"]);
@@ -436,14 +438,7 @@ mod tests {
     #[test]
     fn a_number_in_a_phrase_matches_any_number() {
         let pipeline = TextPipeline::new(&[]);
-        let terms = |text: &str| -> Vec<String> {
-            pipeline
-                .words(text)
-                .into_iter()
-                .filter(|word| !word.stop)
-                .map(|word| word.term)
-                .collect()
-        };
+        let terms = |text: &str| content_terms(&pipeline, text);
         assert_eq!(terms("need another 3 weeks"), ["renew"]);
         assert_eq!(terms("2 more days"), ["renew"]);
         assert_eq!(terms("another two weeks"), ["anoth", "two", "week"]);
