@@ -74,6 +74,15 @@ fn questions_needing_a_branch_ask_for_one() {
     let unknown = ask(&engine, "is the springfield branch open today", None, now);
     assert_eq!(unknown.label(), "clarify:branch");
     assert!(unknown.text.contains("springfield"), "{}", unknown.text);
+    // A service at a branch that does not exist: the closest real branches, not the service's FAQ.
+    let service = ask(&engine, "does the hillcrest library have study rooms", None, now);
+    assert_eq!(service.label(), "clarify:branch");
+    assert!(service.text.contains("hillcrest"), "{}", service.text);
+    // A misspelt address word still asks for the address.
+    assert_eq!(
+        ask(&engine, "adress for northside branch", None, now).label(),
+        "branch:northside"
+    );
     // A kind of library is not the name of a branch.
     let kind = ask(
         &engine,
@@ -149,6 +158,24 @@ fn tiny_engine(faq_toml: &str) -> (tempfile::TempDir, Engine) {
 }
 
 fn tiny_engine_with_events(faq_toml: &str, events_toml: &str) -> (tempfile::TempDir, Engine) {
+    if events_toml.is_empty() {
+        tiny_engine_with_files(faq_toml, &[])
+    } else {
+        tiny_engine_with_files(faq_toml, &[("events/programs.toml", events_toml)])
+    }
+}
+
+/// A branch file open 9 to 5 on weekdays and 10 to 2 on Sundays, with `more` (FAQ overrides) after its hours.
+fn branch_toml(name: &str, more: &str) -> String {
+    format!(
+        "name = \"{name}\"\naddress = \"1 Any St\"\nphone = \"555-0199\"\n\n[hours]\n\
+         mon = \"9:00-17:00\"\ntue = \"9:00-17:00\"\nwed = \"9:00-17:00\"\nthu = \"9:00-17:00\"\n\
+         fri = \"9:00-17:00\"\nsat = \"closed\"\nsun = \"10:00-14:00\"\n\n{more}"
+    )
+}
+
+/// The two-entry knowledge base with more files (relative path, text) beside it.
+fn tiny_engine_with_files(faq_toml: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, Engine) {
     let directory = tempfile::TempDir::new().expect("temporary directory");
     let write = |relative: &str, text: &str| {
         let path = directory.path().join(relative);
@@ -164,8 +191,8 @@ fn tiny_engine_with_events(faq_toml: &str, events_toml: &str) -> (tempfile::Temp
         "name = \"Main Library\"\naddress = \"1 Main St\"\nphone = \"555-0100\"\n\n[hours]\nmon = \"9:00-17:00\"\ntue = \"9:00-17:00\"\nwed = \"9:00-17:00\"\nthu = \"9:00-17:00\"\nfri = \"9:00-17:00\"\nsat = \"closed\"\nsun = \"closed\"\n",
     );
     write("faq/general.toml", faq_toml);
-    if !events_toml.is_empty() {
-        write("events/programs.toml", events_toml);
+    for (relative, text) in files {
+        write(relative, text);
     }
     let (knowledge, _) = load_dir(directory.path()).expect("the fixture loads");
     (directory, Engine::new(Arc::new(knowledge), EngineConfig::default()))
@@ -447,6 +474,12 @@ fn stretched_greetings_acknowledgements_and_capability_questions_are_smalltalk()
         ("what kinds of stuff can you answer", "help"),
         ("awesome thank u, happy new year!", "thanks"),
         ("merry christmas to you all", "greeting"),
+        ("yo", "greeting"),
+        ("hey there library", "greeting"),
+        ("hiya, anyone there?", "greeting"),
+        ("thank u so much that was super helpful", "thanks"),
+        ("how does this chat thing work", "help"),
+        ("um what are you exactly, what can i ask u", "help"),
     ] {
         let answer = ask(&engine, message, None, now);
         assert_eq!(answer.kind, AnswerKind::Smalltalk, "{message}: {answer:?}");
@@ -878,4 +911,82 @@ answer = "Yes, join HCPL-Public; no password needed."
     assert_eq!(answer.kind, AnswerKind::Escalate, "{answer:?}");
     let guess = answer.guess.expect("the weak match is passed on as a guess");
     assert_eq!(guess.target.as_deref(), Some("parking"));
+}
+
+#[test]
+fn place_abbreviations_name_branches() {
+    let heights = branch_toml("Mission Heights Branch", "");
+    let point = branch_toml("Lighthouse Point Branch", "");
+    let (_directory, engine) = tiny_engine_with_files(
+        "",
+        &[
+            ("branches/mission-heights.toml", &heights),
+            ("branches/lighthouse-point.toml", &point),
+        ],
+    );
+    let now = local(2026, 12, 1, 10, 0);
+    assert_eq!(
+        ask(&engine, "mission hts branch address", None, now).label(),
+        "branch:mission-heights"
+    );
+    assert_eq!(
+        ask(&engine, "is lighthouse pt open today", None, now).label(),
+        "hours:lighthouse-point"
+    );
+}
+
+#[test]
+fn a_branch_answers_in_its_own_words_and_where_asks_for_a_place() {
+    let fern_valley = branch_toml(
+        "Fern Valley Branch",
+        "[[faq]]\nid = \"holds-pickup\"\nquestion = \"Where do I pick up my holds?\"\n\
+         answer = \"While Fern Valley is closed for its roof replacement, holds go to Main Library.\"\n",
+    );
+    let (_directory, engine) = tiny_engine_with_files(
+        r#"[[faq]]
+id = "holds-pickup"
+question = "Where do I pick up my holds?"
+answer = "Ready holds wait on the holds shelf near the entrance."
+
+[[faq]]
+id = "hold-pickup-deadline"
+question = "How long will my hold be kept for me?"
+variants = ["pick up by date"]
+answer = "Ready holds wait for 7 days."
+
+[[faq]]
+id = "renew"
+question = "How do I renew my books?"
+answer = "Renew online or at the desk."
+
+[[faq]]
+id = "wifi"
+question = "Is there free wifi?"
+answer = "Yes, join the library network."
+
+[[faq]]
+id = "printing"
+question = "How do I print a document?"
+answer = "Send it to the print queue and pay at the desk."
+
+[[faq]]
+id = "parking"
+question = "Where can I park?"
+answer = "The lot behind the building is free."
+"#,
+        &[("branches/fern-valley.toml", &fern_valley)],
+    );
+    let now = local(2026, 12, 1, 10, 0);
+    // Both entries are about picking up holds; only one is asked with "where".
+    assert_eq!(
+        ask(&engine, "where do i pick up holds at main", None, now).label(),
+        "faq:holds-pickup"
+    );
+    // The closure is news, the question is where the holds go: the branch's own answer says.
+    let closure = ask(&engine, "fern valley is closing, where do my holds go?", None, now);
+    assert_eq!(closure.label(), "faq:holds-pickup", "{closure:?}");
+    assert!(closure.text.contains("roof"), "{}", closure.text);
+    // Asking where something is open still asks for hours.
+    let open = ask(&engine, "is fern valley open on sunday", None, now);
+    assert_eq!(open.kind, AnswerKind::Hours, "{open:?}");
 }

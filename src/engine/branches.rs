@@ -140,7 +140,7 @@ impl BranchFinder {
 
     /// Every branch named in `words` (lowercased surface words), longest match first, no overlaps.
     pub fn find(&self, words: &[String]) -> Vec<BranchMention> {
-        let words: Vec<&str> = words.iter().map(|word| number_word(word)).collect();
+        let words: Vec<&str> = words.iter().map(|word| spelled_out(word)).collect();
         // Whether each word may be part of a typo'd name: not a stop word or a generic word.
         let content: Vec<bool> = words
             .iter()
@@ -315,10 +315,30 @@ const NOT_PLACE_NAMES: &[&str] = &[
     "national",
 ];
 
-fn number_word(word: &str) -> &str {
+/// Place-name words as signs and patrons abbreviate them ("mission hts", "crystal spgs").
+const PLACE_ABBREVIATIONS: &[(&str, &str)] = &[
+    ("hts", "heights"),
+    ("hgts", "heights"),
+    ("mt", "mount"),
+    ("mtn", "mountain"),
+    ("pt", "point"),
+    ("ft", "fort"),
+    ("spgs", "springs"),
+    ("spg", "springs"),
+    ("crk", "creek"),
+    ("vly", "valley"),
+    ("xing", "crossing"),
+    ("jct", "junction"),
+    ("lk", "lake"),
+    ("ctr", "center"),
+];
+
+/// A word as branch names spell it: digits and place abbreviations written out.
+fn spelled_out(word: &str) -> &str {
     NUMBER_WORDS
         .iter()
-        .find(|(digit, _)| *digit == word)
+        .chain(PLACE_ABBREVIATIONS)
+        .find(|(short, _)| *short == word)
         .map_or(word, |(_, spelled)| spelled)
 }
 
@@ -399,6 +419,6 @@ fn normalise_words(name: &str) -> Vec<String> {
         .replace(['\'', '\u{2019}'], "")
         .split(|character: char| !character.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .map(|word| number_word(word).to_string())
+        .map(|word| spelled_out(word).to_string())
         .collect()
 }

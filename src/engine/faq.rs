@@ -43,11 +43,20 @@ const LM_MU: f32 = 3.0;
 /// How much the language model's posterior adds to the ranking score: enough to break
 /// near-ties between entries, too little to outvote a clear match.
 const LM_RANK_SHARE: f32 = 0.05;
+/// How much asking with the same question word as one of an entry's phrasings ("where do i
+/// pick up my holds" and "Where do I pick up my holds?") adds: a tie-breaker between entries
+/// sharing the same topic words, far too little to outvote a topic.
+const QUESTION_WORD_SHARE: f32 = 0.03;
+
+/// The question words that say what kind of answer is wanted (a place, a person, a reason).
+pub const QUESTION_WORDS: &[&str] = &["where", "who", "why"];
 
 /// One searchable FAQ id (a system entry with its branch overrides, or a branch-only entry).
 #[derive(Debug)]
 struct IndexedFaq {
     id: String,
+    /// The `QUESTION_WORDS` its phrasings ask with.
+    question_words: Vec<&'static str>,
     /// Set for an entry that exists only in one branch's file.
     only_branch: Option<String>,
     /// Index of this entry's first phrasing in `FaqIndex::units`; its phrasings are contiguous.
@@ -101,6 +110,15 @@ pub struct FaqIndex {
     lm_postings: Vec<Vec<(u32, f32)>>,
     /// Per entry: what a known query term the entry never uses costs it.
     lm_absent: Vec<f32>,
+    /// Per branch id: the entries it overrides and the terms of its own answers to them.
+    branch_answers: FastMap<String, Vec<BranchAnswer>>,
+}
+
+/// One branch's own answer to an entry: the entry, and per term of the answer what it adds to
+/// the entry's language model at that branch.
+struct BranchAnswer {
+    entry: u32,
+    terms: Vec<(TermId, f32)>,
 }
 
 /// An entry's text, read once: what an index is built from. Kept apart from the index so a
@@ -112,6 +130,8 @@ pub struct Draft {
     pub phrasings: Vec<DraftPhrasing>,
     tag_terms: Vec<String>,
     answer_terms: Vec<String>,
+    /// Branch overrides of this entry: (branch id, the terms of that branch's answer).
+    branch_answers: Vec<(String, Vec<String>)>,
 }
 
 /// One question or variant as written, and its sorted, deduplicated content terms.
@@ -144,6 +164,7 @@ pub fn drafts(knowledge: &Knowledge, pipeline: &TextPipeline) -> Vec<Draft> {
                 Some(&position) => {
                     let extra = draft_entry(faq, None, pipeline);
                     let entry = &mut drafts[position];
+                    entry.branch_answers.push((branch.id.clone(), extra.answer_terms));
                     for phrasing in extra.phrasings {
                         if !entry.phrasings.iter().any(|known| known.terms == phrasing.terms) {
                             entry.phrasings.push(phrasing);
@@ -227,8 +248,15 @@ impl FaqIndex {
                 entry_count.push((id, counts[term]));
             }
             entry_counts.push(entry_count);
+            let mut question_words: Vec<&'static str> = phrasings
+                .iter()
+                .flat_map(|phrasing| question_words_of(&phrasing.text))
+                .collect();
+            question_words.sort_unstable();
+            question_words.dedup();
             entries.push(IndexedFaq {
                 id: draft.id.clone(),
+                question_words,
                 only_branch: draft.only_branch.clone(),
                 first_unit: unit_terms.len(),
                 unit_count: phrasings.len(),
@@ -243,6 +271,19 @@ impl FaqIndex {
                     unit_postings[id as usize].push(unit_terms.len() as u32);
                 }
                 unit_terms.push(ids);
+            }
+        }
+        // A branch's own answer is written for questions asked there, so at that branch its words
+        // count like tags, in both models ("fern valley is closing, where do my holds go" and its
+        // answer about the closure).
+        let mut branch_answer_ids: Vec<(String, u32, Vec<TermId>)> = Vec::new();
+        for (index, draft) in drafts.iter().enumerate() {
+            for (branch, terms) in &draft.branch_answers {
+                let ids = terms
+                    .iter()
+                    .map(|term| intern(term, &mut document_frequency, &mut entry_postings, &mut unit_postings))
+                    .collect();
+                branch_answer_ids.push((branch.clone(), index as u32, ids));
             }
         }
         let count = entries.len().max(1) as f32;
@@ -267,6 +308,27 @@ impl FaqIndex {
             }
         }
         let collection_total: f32 = collection.iter().sum::<f32>().max(1.0);
+        // A word only a branch's answer uses has no collection frequency: it counts as if half a
+        // use had been seen, so its gain stays finite.
+        let least_background = LM_MU * 0.5 / collection_total;
+        let mut branch_answers: FastMap<String, Vec<BranchAnswer>> = FastMap::default();
+        for (branch, entry, ids) in branch_answer_ids {
+            let terms = ids
+                .into_iter()
+                .map(|id| {
+                    let count = entry_counts[entry as usize]
+                        .iter()
+                        .find(|&&(counted, _)| counted == id)
+                        .map_or(0.0, |&(_, count)| count);
+                    let background = (LM_MU * collection[id as usize] / collection_total).max(least_background);
+                    (id, ((count + LM_TAG + background) / (count + background)).ln())
+                })
+                .collect();
+            branch_answers
+                .entry(branch)
+                .or_default()
+                .push(BranchAnswer { entry, terms });
+        }
         let mut lm_postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); document_frequency.len()];
         let mut lm_absent = Vec::with_capacity(entry_counts.len());
         for (index, counts) in entry_counts.iter().enumerate() {
@@ -287,6 +349,7 @@ impl FaqIndex {
             unseen_idf,
             lm_postings,
             lm_absent,
+            branch_answers,
         }
     }
 
@@ -306,6 +369,18 @@ impl FaqIndex {
 
     /// The best entries for these query terms, best first (at most `limit`).
     pub fn search(&self, query: &[QueryTerm], limit: usize) -> Vec<FaqMatch> {
+        self.search_asking(query, None, None, limit)
+    }
+
+    /// `search`, for a question asked with `question_word` (one of `QUESTION_WORDS`) at `branch`
+    /// (named in the question or the chat's), whose own answers then count.
+    pub fn search_asking(
+        &self,
+        query: &[QueryTerm],
+        question_word: Option<&str>,
+        branch: Option<&str>,
+        limit: usize,
+    ) -> Vec<FaqMatch> {
         let mut total = 0.0;
         let mut explained = vec![0.0_f32; self.entries.len()];
         let mut found = vec![0.0_f32; self.units.len()];
@@ -332,6 +407,27 @@ impl FaqIndex {
         if total <= 0.0 {
             return Vec::new();
         }
+        if let Some(overrides) = branch.and_then(|branch| self.branch_answers.get(branch)) {
+            for term in query {
+                let Some(&id) = self.term_ids.get(&term.term) else {
+                    continue;
+                };
+                let weight = self.idf[id as usize] * term.trust;
+                for BranchAnswer { entry, terms } in overrides {
+                    let Some(&(_, lm_gain)) = terms.iter().find(|&&(used, _)| used == id) else {
+                        continue;
+                    };
+                    lm[*entry as usize] += lm_gain * term.trust;
+                    let field_weight = self.entry_postings[id as usize]
+                        .iter()
+                        .find(|(posted, _)| posted == entry)
+                        .map_or(0.0, |&(_, field_weight)| field_weight);
+                    if field_weight < TAG_WEIGHT {
+                        explained[*entry as usize] += weight * (TAG_WEIGHT - field_weight);
+                    }
+                }
+            }
+        }
         for (index, score) in lm.iter_mut().enumerate() {
             *score += known * self.lm_absent[index];
         }
@@ -357,7 +453,9 @@ impl FaqIndex {
                 0.0
             };
             let posterior = (lm[index] - peak).exp() / normaliser;
-            let score = harmonic + LM_RANK_SHARE * posterior;
+            let same_question_word = question_word.is_some_and(|word| entry.question_words.contains(&word));
+            let score =
+                harmonic + LM_RANK_SHARE * posterior + if same_question_word { QUESTION_WORD_SHARE } else { 0.0 };
             let candidate = FaqMatch {
                 entry: index,
                 score,
@@ -387,6 +485,14 @@ impl FaqIndex {
     }
 }
 
+/// The `QUESTION_WORDS` a text uses.
+pub fn question_words_of(text: &str) -> impl Iterator<Item = &'static str> + '_ {
+    QUESTION_WORDS.iter().copied().filter(move |wanted| {
+        text.split(|character: char| !character.is_alphanumeric())
+            .any(|word| word.eq_ignore_ascii_case(wanted))
+    })
+}
+
 fn draft_entry(faq: &Faq, only_branch: Option<String>, pipeline: &TextPipeline) -> Draft {
     let content = |text: &str| {
         let mut terms: Vec<String> = pipeline
@@ -414,5 +520,6 @@ fn draft_entry(faq: &Faq, only_branch: Option<String>, pipeline: &TextPipeline) 
         phrasings,
         tag_terms: content(&tag_text),
         answer_terms: content(&faq.answer),
+        branch_answers: Vec::new(),
     }
 }

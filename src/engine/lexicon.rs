@@ -1131,6 +1131,10 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("no charge", "free"),
     ("for free", "free"),
     ("no cost", "free"),
+    // Taken by someone else is gone all the same.
+    ("took my card", "lose card"),
+    ("took my library card", "lose card"),
+    ("stole my", "lose"),
     ("cant find", "lose"),
     ("can not find", "lose"),
     ("cannot find", "lose"),
@@ -1175,6 +1179,15 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("reading history", "readinghistory"),
     ("checkout history", "readinghistory"),
     ("borrowing history", "readinghistory"),
+    // Getting a card one doesn't have yet is signing up for one.
+    ("get a card", "register card"),
+    ("get a library card", "register card"),
+    ("get library cards", "register card"),
+    ("get cards", "register card"),
+    ("getting a card", "register card"),
+    ("getting a library card", "register card"),
+    ("card made", "register card"),
+    ("apply for a card", "register card"),
     ("library card", "card"),
     ("library cards", "card"),
     ("meeting room", "meeting room"),
@@ -1233,6 +1246,13 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("yr old", "child"),
     ("volunteer hours", "volunteer servicehours"),
 ];
+
+/// Whether `word` is one of the words of `concept`.
+pub fn in_concept(concept: &str, word: &str) -> bool {
+    CONCEPTS
+        .iter()
+        .any(|(name, words)| *name == concept && words.contains(&word))
+}
 
 /// Single chat tokens and what they stand for.
 pub fn shorthand(word: &str) -> Option<&'static str> {

@@ -212,7 +212,7 @@ impl Engine {
             None => (None, None),
         };
         let words = self.pipeline.words_of(&remaining);
-        let mut cues = Cues::detect(&cue_tokens(&words));
+        let mut cues = Cues::detect(&self.corrected(cue_tokens(&words)));
         cues.events |= asks_anything_at_a_branch(&surface, &mentions);
         // "how do i find the marina library": the way to a branch.
         let finds_a_branch = mentions.iter().any(|mention| {
@@ -229,7 +229,18 @@ impl Engine {
             .filter(|term| !is_context_term(&term.term))
             .cloned()
             .collect();
-        let faq_matches = faq.search(&query, 3);
+        let question_word = asked_with(&surface);
+        let faq_matches = faq.search_asking(&query, question_word, branch, 3);
+        // "fern valley is closing, where do my holds go?": a closure told as news, and the
+        // question is where something goes. Asking where a branch is open still asks for hours.
+        let where_during_a_closure = question_word == Some("where")
+            && !surface.iter().any(|word| {
+                matches!(
+                    word.as_str(),
+                    "open" | "opens" | "opening" | "hours" | "hour" | "time" | "schedule" | "late" | "early"
+                )
+            });
+        cues.hours &= !where_during_a_closure;
         let asks_may_i = surface
             .windows(2)
             .any(|pair| matches!(pair[0].as_str(), "can" | "could") && matches!(pair[1].as_str(), "i" | "we"));
@@ -456,14 +467,29 @@ impl Engine {
             return answer;
         }
 
-        // Unknown branch named in a question that needs one.
+        // Unknown branch named in a question that needs one: its details, its events, or
+        // whether it offers a service ("does the hillcrest library have study rooms").
         if let Some(unknown) = unknown_branch
-            && (cues.branch_info || cues.events)
+            && (cues.branch_info || cues.events || service.is_some())
         {
             return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
         }
 
         self.faq_answer(faq, &faq_matches, &query, branch)
+    }
+
+    /// Cue words with typos corrected against the knowledge base's vocabulary ("adress",
+    /// "opne"): a word the patron misspelt still says what they ask.
+    fn corrected(&self, mut tokens: Vec<String>) -> Vec<String> {
+        for token in &mut tokens {
+            if self.speller.knows(token) || lexicon::is_english_word(token) {
+                continue;
+            }
+            if let Some(corrected) = self.speller.correct(token) {
+                *token = corrected.to_string();
+            }
+        }
+        tokens
     }
 
     /// How the engine read a question: its query terms and the top FAQ candidates, for `ask --explain`.
@@ -1017,6 +1043,14 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "team",
         "friends",
         "bot",
+        // "hey there library", "hiya, anyone there?": greeting whoever is at the desk.
+        "library",
+        "librarian",
+        "librarians",
+        "anyone",
+        "anybody",
+        "is",
+        "you",
         // Season's greetings: "happy new year!", "merry christmas to you all".
         "happy",
         "merry",
@@ -1068,6 +1102,10 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "a",
         "lot",
         "really",
+        "super",
+        "truly",
+        "incredibly",
+        "extremely",
         "was",
         "is",
         "the",
@@ -1098,6 +1136,10 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "are you human",
         "are you a person",
         "how does this work",
+        "how does this chat work",
+        "how does this chat thing work",
+        "how does this thing work",
+        "how do i use this",
         "how do you work",
         "what can you help",
         "what can you answer",
@@ -1112,13 +1154,24 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
     // "what kinda stuff can u help me with" asks what the bot covers, whatever follows; "what
     // kind of stuff gets people banned" asks about the library, so the bot must be addressed.
     const CAPABILITY_OPENINGS: &[&str] = &["what kind of", "what kinds of", "what kinda", "what sort of"];
+    // "um what are you exactly": hesitations say nothing and must not push a short question
+    // over the length limit.
+    let fillers = words
+        .iter()
+        .filter(|word| {
+            matches!(
+                word.as_str(),
+                "um" | "umm" | "uh" | "uhh" | "hmm" | "erm" | "so" | "exactly"
+            )
+        })
+        .count();
     let has_word = |wanted: &str| words.iter().any(|candidate| candidate == wanted);
     let capability_question = words.len() <= 12
         && CAPABILITY_OPENINGS.iter().any(|opening| text.contains(opening))
         && ["you", "u", "bot"].iter().any(|word| has_word(word))
         && (has_word("can") || has_word("do") || HELP_PHRASES.iter().any(|phrase| text.contains(phrase)));
     if capability_question
-        || words.len() <= 8
+        || words.len() - fillers <= 9
             && HELP_PHRASES.iter().any(|phrase| {
                 text == *phrase
                     || text.starts_with(&format!("{phrase} "))
@@ -1145,7 +1198,8 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
             word.as_str(),
             "hi" | "helo" | "hey" | "heya" | "hiya" | "howdy" | "gretings" | "yo" | "sup" | "hola" | "hapy" | "mery"
         )
-    }) || text == "good morning"
+    }) || (has_word("anyone") || has_word("anybody")) && has_word("there")
+        || text == "good morning"
         || text == "good afternoon"
         || text == "good evening";
     let known = |list: &[&str], word: &str| list.iter().any(|known| collapse_repeats(known) == word);
@@ -1186,6 +1240,37 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         return Some(Answer::new(AnswerKind::Smalltalk, Some("greeting".into()), 0.95, text));
     }
     None
+}
+
+/// The question word a message asks with ("where do i pick up my holds"), not one that starts a
+/// relative clause ("someone who can help", "a place where i can study").
+fn asked_with(surface: &[String]) -> Option<&'static str> {
+    surface.iter().enumerate().find_map(|(position, word)| {
+        let wanted = faq::QUESTION_WORDS.iter().copied().find(|wanted| word == wanted)?;
+        let relative = position
+            .checked_sub(1)
+            .and_then(|previous| surface.get(previous))
+            .is_some_and(|previous| {
+                ["someone", "parent", "child"]
+                    .iter()
+                    .any(|concept| lexicon::in_concept(concept, previous))
+                    || matches!(
+                        previous.as_str(),
+                        "anyone"
+                            | "anybody"
+                            | "people"
+                            | "those"
+                            | "one"
+                            | "kids"
+                            | "place"
+                            | "places"
+                            | "spot"
+                            | "area"
+                            | "room"
+                    )
+            });
+        (!relative).then_some(wanted)
+    })
 }
 
 /// A word with each run of a repeated letter written once: "hiii" and "hi" are the same greeting.

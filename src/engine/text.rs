@@ -92,6 +92,11 @@ impl TextPipeline {
         let text = truncate(text, MAX_QUESTION_CHARS);
         let mut expanded = Vec::new();
         for raw in split_raw(&text) {
+            // "my 5 yo" is five years old; "yo" on its own is a greeting.
+            if raw == "yo" && !expanded.last().is_some_and(|previous: &String| is_number(previous)) {
+                expanded.push(raw);
+                continue;
+            }
             match lexicon::shorthand(&raw) {
                 Some("") => {}
                 Some(expansion) => expanded.extend(expansion.split(' ').map(str::to_owned)),
@@ -109,7 +114,12 @@ impl TextPipeline {
                     .iter()
                     .find(|(phrase, _)| expanded[index..].starts_with(phrase))
             });
-            match rewrite {
+            // "library card" with the synonym "card" -> "library card" stays as written, not
+            // "library library card".
+            let already_canonical = |phrase: &[String], canonical: &[String]| {
+                canonical.ends_with(phrase) && words.ends_with(&canonical[..canonical.len() - phrase.len()])
+            };
+            match rewrite.filter(|(phrase, canonical)| !already_canonical(phrase, canonical)) {
                 Some((phrase, canonical)) => {
                     words.extend(canonical.iter().cloned());
                     index += phrase.len();
@@ -325,6 +335,17 @@ mod tests {
     }
 
     #[test]
+    fn a_synonym_inside_its_own_canonical_phrase_is_left_alone() {
+        let synonyms = vec![("library card".to_string(), vec!["card".to_string()])];
+        let pipeline = TextPipeline::new(&synonyms);
+        assert_eq!(pipeline.surface_words("my card"), vec!["my", "library", "card"]);
+        assert_eq!(
+            pipeline.surface_words("get a library card"),
+            vec!["get", "a", "library", "card"]
+        );
+    }
+
+    #[test]
     fn truncates_on_char_boundary() {
         let long = "é".repeat(2_000);
         assert_eq!(truncate(&long, 10).chars().count(), 10);
@@ -338,6 +359,8 @@ mod tests {
             // (message, terms it must produce, terms it must not produce)
             ("im not done with them, can i get more time", &["renew"], &[]),
             ("what gets you kicked out of the library", &["ban"], &[]),
+            ("how do we get library cards", &["register", "card"], &[]),
+            ("how long does getting a card take", &["register"], &[]),
             ("will the computer kick me off", &["timelimit"], &["ban"]),
             ("do cops get to see my checkouts", &["police", "borrow"], &[]),
             ("books with bigger letters for my grandma", &["larg", "print"], &[]),
