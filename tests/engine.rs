@@ -990,3 +990,33 @@ answer = "The lot behind the building is free."
     let open = ask(&engine, "is fern valley open on sunday", None, now);
     assert_eq!(open.kind, AnswerKind::Hours, "{open:?}");
 }
+
+#[test]
+fn why_the_patron_asks_does_not_change_what_they_ask() {
+    let engine = engine();
+    let tuesday_afternoon = local(2026, 12, 1, 16, 0);
+    // Getting there is why the closing time matters.
+    let hours = ask(
+        &engine,
+        "can i still make it to northside before they close? leaving now",
+        None,
+        tuesday_afternoon,
+    );
+    assert_eq!(hours.label(), "hours:northside", "{hours:?}");
+    // The closing time is the patron's deadline; the address is what they ask for.
+    let address = ask(
+        &engine,
+        "whats the address for northside library? want to get there before they close",
+        None,
+        tuesday_afternoon,
+    );
+    assert_eq!(address.label(), "branch:northside", "{address:?}");
+    // Where something is at a branch is not where the branch is.
+    let parking = ask(
+        &engine,
+        "driving to the main library saturday, where's the best place to park",
+        None,
+        tuesday_afternoon,
+    );
+    assert_ne!(parking.kind, AnswerKind::Branch, "{parking:?}");
+}

@@ -1058,6 +1058,9 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("make it in", "visit"),
     ("make it there", "visit"),
     ("make it over", "visit"),
+    ("leaving now", "visit"),
+    ("on my way", "visit"),
+    ("heading over", "visit"),
     // Who runs things, not what things cost.
     ("in charge", "director"),
     // "my late father" died; "stuck at work late" is about the hour. Neither is overdue.

@@ -281,7 +281,7 @@ impl Engine {
             } else {
                 !asked_topic.is_empty()
                     && faq
-                        .search(&asked_topic, 1)
+                        .search_asking(&asked_topic, question_word, branch, 1)
                         .first()
                         .is_some_and(|top| strong(top, &asked_topic))
             }
@@ -311,6 +311,29 @@ impl Engine {
             });
             return escalate(knowledge, branch, best);
         }
+
+        // "juniper springs library number? want to call before i drive out": a contact detail of
+        // a branch the patron names, whatever the reason given for wanting it.
+        let contact_of_named_branch = named_branch.is_some()
+            && surface.iter().any(|word| {
+                matches!(
+                    word.as_str(),
+                    "number" | "phone" | "email" | "address" | "zip" | "zipcode"
+                )
+            })
+            && !surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "my" | "update" | "change" | "card" | "pin"));
+        // "whats the address for sea bright? want to get there before they close": closing time
+        // as the patron's deadline, while what they ask for is a contact detail.
+        let closing_is_a_deadline = surface.iter().any(|word| word == "before")
+            && !surface.iter().any(|word| {
+                matches!(
+                    word.as_str(),
+                    "open" | "opens" | "opening" | "hours" | "hour" | "time" | "when" | "schedule"
+                )
+            });
+        cues.hours &= !(contact_of_named_branch && closing_is_a_deadline);
 
         // "can i pick up my holds at fern valley this saturday" when Fern Valley is closed that
         // day: the closure is the answer, whatever the errand.
@@ -344,18 +367,6 @@ impl Engine {
 
         // Address, phone, directions, services of one branch.
         let service = self.service_asked(&query);
-        // "juniper springs library number? want to call before i drive out": a contact detail of
-        // a branch the patron names, whatever the reason given for wanting it.
-        let contact_of_named_branch = named_branch.is_some()
-            && surface.iter().any(|word| {
-                matches!(
-                    word.as_str(),
-                    "number" | "phone" | "email" | "address" | "zip" | "zipcode"
-                )
-            })
-            && !surface
-                .iter()
-                .any(|word| matches!(word.as_str(), "my" | "update" | "change" | "card" | "pin"));
         if let Some(branch_id) = branch
             && ((cues.branch_info && (!strong_topic_faq || contact_of_named_branch))
                 || (service.is_some()
@@ -753,13 +764,27 @@ impl Cues {
             || has_pair("what", "street")
             || has_pair("which", "street")
             || has_pair("cross", "street")
-            // "where is", "where exactly is", "where r u"
+            // "where is", "where exactly is", "where r u": where the branch is, not where
+            // something is in it ("where's the best place to park").
             || words.iter().enumerate().any(|(position, word)| {
+                let Some(verb) = words[position + 1..]
+                    .iter()
+                    .take(2)
+                    .position(|next| matches!(next.as_str(), "is" | "are" | "r"))
+                else {
+                    return false;
+                };
+                let subject = words[position + 2 + verb..]
+                    .iter()
+                    .find(|next| !matches!(next.as_str(), "the" | "a" | "this" | "that" | "your" | "ur"));
                 word == "where"
-                    && words[position + 1..]
-                        .iter()
-                        .take(2)
-                        .any(|next| matches!(next.as_str(), "is" | "are" | "r"))
+                    && !subject.is_some_and(|subject| {
+                        matches!(
+                            subject.as_str(),
+                            "best" | "good" | "place" | "spot" | "my" | "our" | "bathroom" | "bathrooms" | "restroom"
+                                | "restrooms" | "toilet"
+                        )
+                    })
             });
         let branch_info = location
             || ["phone", "email", "contact", "services", "amenities", "facilities"]
@@ -1510,6 +1535,8 @@ fn is_context_term(term: &str) -> bool {
             | "contact"
             | "time"
             | "get"
+            // "can i still make it to eastside before they close": getting there is why hours matter.
+            | "visit"
             // "how many hours", "how much longer": the quantity, not a topic.
             | "mani"
             | "much"
