@@ -1020,3 +1020,17 @@ fn why_the_patron_asks_does_not_change_what_they_ask() {
     );
     assert_ne!(parking.kind, AnswerKind::Branch, "{parking:?}");
 }
+
+#[test]
+fn one_patrons_dispute_or_missing_item_goes_to_a_person() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 16, 0);
+    for message in [
+        "i suggested you buy a book 3 weeks ago, did you decide yet?",
+        "the print station charged my card twice for the same job",
+        "my hold says ready for pickup but its not on the shelf",
+        "i got a damage bill for a stain that was already there, this is not fair",
+    ] {
+        assert_eq!(ask(&engine, message, None, now).label(), "escalate", "{message}");
+    }
+}

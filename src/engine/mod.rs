@@ -697,13 +697,20 @@ impl Cues {
         let has_pair = |first: &str, second: &str| words.windows(2).any(|pair| pair[0] == first && pair[1] == second);
         // "open"/"close" read as opening hours unless they take an object: "close my account",
         // "open an account" are about something else.
-        let takes_object = |next: Option<&String>| {
-            next.is_some_and(|next| {
-                matches!(
-                    next.as_str(),
-                    "my" | "your" | "our" | "their" | "his" | "her" | "a" | "an" | "account" | "accounts"
-                )
-            })
+        let takes_object = |position: usize| {
+            let next = words.get(position + 1).map(String::as_str);
+            // "wont open the book" opens a thing; "open the 26th", "open the day after" a door.
+            let opens_a_thing = next == Some("the")
+                && words
+                    .get(position + 2)
+                    .is_some_and(|thing| !dates::is_calendar_word(thing) && !matches!(thing.as_str(), "day" | "whole"));
+            opens_a_thing
+                || next.is_some_and(|next| {
+                    matches!(
+                        next,
+                        "my" | "your" | "our" | "their" | "his" | "her" | "a" | "an" | "account" | "accounts" | "it"
+                    )
+                })
         };
         // "a few hours a week", "2 hours", "24 hour return" measure time; they don't ask when a branch is open.
         let is_duration = |position: usize| {
@@ -753,7 +760,7 @@ impl Cues {
                 || (matches!(
                     word.as_str(),
                     "open" | "opens" | "opening" | "close" | "closes" | "closing" | "closed"
-                ) && !takes_object(words.get(position + 1)))
+                ) && !takes_object(position))
                 || (word == "opened" && !past)
         }) || has_pair("what", "time")
             || has_pair("how", "late")
@@ -941,6 +948,12 @@ const NEEDS_PERSON: &[&str] = &[
     "diagnosis",
     "charged twice",
     "double charged",
+    "twice for the same",
+    "not fair",
+    "unfair",
+    "want it removed",
+    "want this removed",
+    "want that removed",
     "money back",
     "refund",
     "footage",
@@ -1001,6 +1014,12 @@ const NEEDS_PERSON: &[&str] = &[
     "look into this",
     "look into my",
     "done yet",
+    "decide yet",
+    "decided yet",
+    // A ready hold that is not where it should be: someone must look for it.
+    "not on the shelf",
+    "not on the hold shelf",
+    "not on the holds shelf",
     "heard nothing",
     "havent heard back",
     "have not heard back",
@@ -1641,6 +1660,13 @@ mod tests {
             ("i work long hours, can someone pick up my holds", false),
             ("whats the hours at eastside, i work nearby", true),
             ("can i use ur wifi from the parking lot after ur closed", false),
+            (
+                "does your wifi work from the parking lot when the building is closed",
+                false,
+            ),
+            ("libby has been stuck for an hour and wont open the book", false),
+            ("is it open the whole day on saturday", true),
+            ("are you open the 26th", true),
         ];
         for (message, hours) in cases {
             assert_eq!(cues(message).hours, hours, "{message:?}");

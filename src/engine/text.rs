@@ -360,6 +360,8 @@ mod tests {
             ("im not done with them, can i get more time", &["renew"], &[]),
             ("what gets you kicked out of the library", &["ban"], &[]),
             ("how do we get library cards", &["register", "card"], &[]),
+            ("is there an email list for library news", &["newsletter"], &[]),
+            ("emails about whats going on at the library", &["event"], &[]),
             ("how long does getting a card take", &["register"], &[]),
             ("will the computer kick me off", &["timelimit"], &["ban"]),
             ("do cops get to see my checkouts", &["police", "borrow"], &[]),
