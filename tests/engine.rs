@@ -480,6 +480,7 @@ fn stretched_greetings_acknowledgements_and_capability_questions_are_smalltalk()
         ("thank u so much that was super helpful", "thanks"),
         ("how does this chat thing work", "help"),
         ("um what are you exactly, what can i ask u", "help"),
+        ("what can you help me with?", "help"),
     ] {
         let answer = ask(&engine, message, None, now);
         assert_eq!(answer.kind, AnswerKind::Smalltalk, "{message}: {answer:?}");
@@ -1033,4 +1034,24 @@ fn one_patrons_dispute_or_missing_item_goes_to_a_person() {
     ] {
         assert_eq!(ask(&engine, message, None, now).label(), "escalate", "{message}");
     }
+}
+
+#[test]
+fn a_service_asked_in_a_branch_channel_is_about_that_branch() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    let here = ask(&engine, "do you guys have a makerspace here?", Some("riverside"), now);
+    assert_eq!(here.label(), "branch:riverside", "{here:?}");
+    assert!(
+        here.text.starts_with("Yes, Riverside Branch has makerspace"),
+        "{}",
+        here.text
+    );
+    let missing = ask(&engine, "is there a makerspace at this branch", Some("northside"), now);
+    assert_eq!(missing.label(), "branch:northside", "{missing:?}");
+    // Help with a topic is a question about the library, not about the bot.
+    assert_ne!(
+        ask(&engine, "can you help me with my resume", None, now).kind,
+        AnswerKind::Smalltalk
+    );
 }

@@ -367,10 +367,19 @@ impl Engine {
 
         // Address, phone, directions, services of one branch.
         let service = self.service_asked(&query);
+        // In a branch's channel, "do you guys have a computer lab", "is there one here" ask
+        // about that branch as surely as naming it does.
+        let points_at_chat_branch = chat_branch.is_some()
+            && (surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "here" | "you" | "your"))
+                || surface
+                    .windows(2)
+                    .any(|pair| pair[0] == "this" && matches!(pair[1].as_str(), "branch" | "location" | "library")));
         if let Some(branch_id) = branch
             && ((cues.branch_info && (!strong_topic_faq || contact_of_named_branch))
                 || (service.is_some()
-                    && named_branch.is_some()
+                    && (named_branch.is_some() || points_at_chat_branch)
                     && (surface
                         .iter()
                         .any(|word| matches!(word.as_str(), "have" | "has" | "got" | "offer" | "offers"))
@@ -1222,7 +1231,11 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
                     || text.ends_with(&format!(" {phrase}"))
                     || text.contains(&format!(" {phrase} "))
             })
-            && !words.iter().any(|word| word == "with" || word == "find")
+            // "help me with my resume" names a topic; "what can you help me with?" does not.
+            && !words
+                .iter()
+                .enumerate()
+                .any(|(position, word)| word == "with" && position + 1 < words.len() || word == "find")
             && !asks_help_with_a_topic(words)
     {
         return Some(help_answer(knowledge, 0.9));
