@@ -78,6 +78,11 @@ fn questions_needing_a_branch_ask_for_one() {
     let service = ask(&engine, "does the hillcrest library have study rooms", None, now);
     assert_eq!(service.label(), "clarify:branch");
     assert!(service.text.contains("hillcrest"), "{}", service.text);
+    // The library's address, even with a reason given; the patron's own address is an FAQ.
+    assert_eq!(
+        ask(&engine, "whats ur address? want to stop by after work", None, now).label(),
+        "clarify:branch"
+    );
     // A misspelt address word still asks for the address.
     assert_eq!(
         ask(&engine, "adress for northside branch", None, now).label(),

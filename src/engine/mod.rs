@@ -403,8 +403,16 @@ impl Engine {
             )
         });
         let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
+        // "whats ur address": the library's address; "update my address" is the patron's own.
+        let asks_library_address = surface
+            .windows(2)
+            .any(|pair| matches!(pair[0].as_str(), "your" | "the" | "its") && pair[1] == "address")
+            && !surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "my" | "proof" | "change" | "update"));
         if cues.location
-            && (topic.is_empty() || asks_address && faq_confidence < self.config.escalate_below)
+            && (topic.is_empty()
+                || asks_address && (faq_confidence < self.config.escalate_below || asks_library_address))
             && branch.is_none()
             && unknown_branch.is_none()
         {
