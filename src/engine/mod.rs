@@ -948,6 +948,7 @@ const NEEDS_PERSON: &[&str] = &[
     "name of the book",
     "cant remember the title",
     "can not remember the title",
+    "forget the title",
     "budget",
     "shut down",
     "close down",

@@ -182,20 +182,19 @@ impl TextPipeline {
     }
 
     fn phrase_at(&self, words: &[String], index: usize) -> Option<(usize, &[String])> {
-        let first = if is_number(&words[index]) {
-            "#"
-        } else {
-            words[index].as_str()
-        };
-        let candidates = self.phrases.get(first)?;
-        candidates.iter().find_map(|(phrase, replacement)| {
-            let end = index + phrase.len();
-            let matches = end <= words.len()
-                && phrase
-                    .iter()
-                    .zip(&words[index..end])
-                    .all(|(expected, word)| expected == word || *expected == "#" && is_number(word));
-            matches.then_some((phrase.len(), replacement.as_slice()))
+        // A phrase may start with the number itself ("4 digit code") or with "#", any number.
+        let literal = self.phrases.get(words[index].as_str());
+        let any_number = is_number(&words[index]).then(|| self.phrases.get("#")).flatten();
+        literal.into_iter().chain(any_number).find_map(|candidates| {
+            candidates.iter().find_map(|(phrase, replacement)| {
+                let end = index + phrase.len();
+                let matches = end <= words.len()
+                    && phrase
+                        .iter()
+                        .zip(&words[index..end])
+                        .all(|(expected, word)| expected == word || *expected == "#" && is_number(word));
+                matches.then_some((phrase.len(), replacement.as_slice()))
+            })
         })
     }
 }
@@ -361,6 +360,13 @@ mod tests {
             ("what gets you kicked out of the library", &["ban"], &[]),
             ("how do we get library cards", &["register", "card"], &[]),
             ("is there an email list for library news", &["newsletter"], &[]),
+            ("i dont know the 4 numbers to get in", &["password"], &[]),
+            ("my 4 digit code isnt working", &["password"], &[]),
+            ("i dont remember what i set it to", &["forget"], &[]),
+            ("can someone make them due later", &["renew"], &[]),
+            ("how do i know when my book comes in", &["ready"], &[]),
+            ("left a book on the bus and its gone", &["lose"], &[]),
+            ("how many days do i get to keep a dvd", &["loanperiod"], &[]),
             ("emails about whats going on at the library", &["event"], &[]),
             ("how long does getting a card take", &["register"], &[]),
             ("will the computer kick me off", &["timelimit"], &["ban"]),
