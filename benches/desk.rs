@@ -45,6 +45,7 @@ fn message(sequence: u64, text: &str) -> Incoming {
         display_name: "Bench".into(),
         text: text.into(),
         reply_to: None,
+        reply_to_bot_text: None,
         addressed: true,
     }
 }

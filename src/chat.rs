@@ -127,6 +127,10 @@ pub struct Incoming {
     pub text: String,
     /// The message this one replies to (the platform's reply or message reference).
     pub reply_to: Option<String>,
+    /// The text of the message replied to, when the bot wrote it. A staff reply
+    /// to a ticket post whose link was never stored (the process stopped between
+    /// posting it and recording the post's id) still finds its ticket by number.
+    pub reply_to_bot_text: Option<String>,
     /// In a group: the bot was mentioned, replied to or given a command.
     /// Always true in a direct chat. Unaddressed group chatter is ignored.
     pub addressed: bool,

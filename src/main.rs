@@ -478,6 +478,7 @@ fn chat(directory: &Path, branch: Option<String>, data: Option<&Path>) -> Result
             display_name: name.to_string(),
             text: text.to_string(),
             reply_to: None,
+            reply_to_bot_text: None,
             addressed: true,
         };
         desk.handle(&incoming).context("the desk failed")?;

@@ -111,6 +111,7 @@ async fn knowledge_edits_go_live_and_broken_edits_are_refused() {
             display_name: "P".into(),
             text: "how do I renew a book?".into(),
             reply_to: None,
+            reply_to_bot_text: None,
             addressed: true,
         })
         .unwrap();
@@ -190,6 +191,7 @@ async fn the_status_endpoint_reports_counters_in_prometheus_format() {
         display_name: "P".into(),
         text: "how do I renew a book?".into(),
         reply_to: None,
+        reply_to_bot_text: None,
         addressed: true,
     })
     .unwrap();

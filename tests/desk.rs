@@ -146,6 +146,7 @@ impl Harness {
             display_name: format!("Patron {user}"),
             text: text.to_string(),
             reply_to: reply_to.map(str::to_string),
+            reply_to_bot_text: None,
             addressed: true,
         }
     }
@@ -319,6 +320,54 @@ async fn staff_answer_by_reply_and_by_command_and_the_patron_receives_it() {
     let ticket = harness.desk.store().ticket(1).unwrap().unwrap();
     assert!(ticket.first_staff_reply_at.is_some());
     assert_eq!(ticket.history.len(), 3);
+}
+
+#[tokio::test]
+async fn a_reply_to_a_ticket_post_never_recorded_still_reaches_the_patron() {
+    let harness = harness("2026-12-01 10:00");
+    harness.patron_says("42", "/branch main");
+    harness.patron_says("42", "does the library have a piano I can practise on?");
+    // The process stops after the platform took the ticket post and before its
+    // id was recorded: the post exists, the store knows nothing of it.
+    let (due, _) = harness.desk.due_messages(&Default::default()).unwrap();
+    let ticket_entry = due
+        .iter()
+        .find(|entry| entry.message.chat.chat_id == MAIN_STAFF)
+        .expect("the ticket post is due");
+    let posted = harness
+        .telegram
+        .send(&ticket_entry.message, ticket_entry.id)
+        .await
+        .unwrap();
+    let post_text = ticket_entry.message.plain_text();
+    let post_id = posted.message_ids[0].clone();
+    assert_eq!(
+        harness
+            .desk
+            .store()
+            .ticket_for_staff_message(&ticket_entry.message.chat, &post_id)
+            .unwrap(),
+        None
+    );
+
+    let mut reply = harness.message(MAIN_STAFF, "7000", "Yes, in room 2.", Some(&post_id));
+    reply.reply_to_bot_text = Some(post_text);
+    harness.desk.handle(&reply).unwrap();
+    let sent = harness.deliver().await;
+    let to_patron: Vec<String> = to_chat(&sent, "42").into_iter().map(text_of).collect();
+    assert!(
+        to_patron.iter().any(|text| text.contains("Yes, in room 2.")),
+        "{to_patron:?}"
+    );
+
+    // A reply to one of the bot's other messages says how to answer, and sends nothing on.
+    let mut stray = harness.message(MAIN_STAFF, "7000", "ok thanks", Some("bot-note"));
+    stray.reply_to_bot_text = Some("Ticket #1 closed.".into());
+    harness.desk.handle(&stray).unwrap();
+    let sent = harness.deliver().await;
+    assert!(to_chat(&sent, "42").is_empty(), "{sent:?}");
+    let to_staff: Vec<String> = to_chat(&sent, MAIN_STAFF).into_iter().map(text_of).collect();
+    assert!(to_staff.iter().any(|text| text.contains("/reply N")), "{to_staff:?}");
 }
 
 #[tokio::test]
@@ -653,6 +702,7 @@ async fn the_outbox_loop_waits_out_retry_after_and_keeps_chat_order() {
         display_name: "P".into(),
         text: text.into(),
         reply_to: None,
+        reply_to_bot_text: None,
         addressed: true,
     };
     desk.handle(&question("1", "how do I renew a book?")).unwrap();

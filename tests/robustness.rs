@@ -151,6 +151,7 @@ fn the_desk_handles_every_mutated_message() {
             display_name: text.clone(),
             text: text.clone(),
             reply_to: Some(text.clone()),
+            reply_to_bot_text: None,
             addressed: true,
         });
         assert!(handled.is_ok(), "{text:?}: {handled:?}");

@@ -21,7 +21,12 @@ pub(super) fn handle(work: &mut Work<'_>, incoming: &Incoming, staff_branch: Opt
         // Staff talking among themselves.
         return Ok(());
     };
-    let Some(ticket_id) = work.desk.store.ticket_for_staff_message(&incoming.chat, replied)? else {
+    let linked = work.desk.store.ticket_for_staff_message(&incoming.chat, replied)?;
+    let named = || incoming.reply_to_bot_text.as_deref().and_then(texts::ticket_of_post);
+    let Some(ticket_id) = linked.or_else(named) else {
+        if incoming.reply_to_bot_text.is_some() && !text.is_empty() {
+            return tell(work, incoming, texts::REPLY_NOT_TO_A_TICKET.to_string());
+        }
         return Ok(());
     };
     if text.is_empty() {

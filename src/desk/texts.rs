@@ -62,6 +62,23 @@ pub fn ticket_post(ticket: &Ticket, branch_name: &str, heading: &str) -> Vec<Spa
     body
 }
 
+/// The ticket number a ticket or follow-up post names, read back from the
+/// post as a platform shows it: its first line up to the first " · " (what
+/// follows is the patron's name) ends with "Ticket #N". Markup and escapes
+/// (`**`, `\#`) are ignored.
+pub fn ticket_of_post(text: &str) -> Option<u64> {
+    let first_line = text.lines().next()?;
+    let plain: String = first_line.chars().filter(|c| !matches!(c, '*' | '\\')).collect();
+    let head = plain.split(" · ").next()?;
+    let (before, number) = head.rsplit_once("Ticket #")?;
+    if before.contains(" · ") || number.is_empty() || !number.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    number.parse().ok()
+}
+
+pub const REPLY_NOT_TO_A_TICKET: &str = "That message is not a ticket, so I sent nothing on. To answer a patron, reply to their ticket's message or send /reply N followed by your answer.";
+
 /// A patron's further message on an open ticket, for its staff.
 pub fn follow_up_post(ticket: &Ticket, text: &str) -> Vec<Span> {
     vec![
@@ -105,6 +122,47 @@ mod tests {
         assert_eq!(excerpt("héllo", 10), "héllo");
         assert_eq!(excerpt("héllo", 2), "hé…");
         assert_eq!(excerpt("👍👍👍", 1), "👍…");
+    }
+
+    #[test]
+    fn a_ticket_post_names_its_ticket_on_every_platform() {
+        let patron = crate::chat::UserRef::new(crate::chat::Platform::Telegram, "42");
+        let ticket = Ticket {
+            id: 12,
+            branch: None,
+            patron: patron.clone(),
+            patron_chat: crate::chat::ChatRef::new(patron.platform, "42"),
+            patron_message: "1".into(),
+            display_name: "Ticket #99 · fan".into(),
+            question: "Ticket #98 please".into(),
+            guess: None,
+            opened_at: DateTime::<Utc>::UNIX_EPOCH,
+            status: crate::store::TicketStatus::Open,
+            claimed_by: None,
+            first_staff_reply_at: None,
+            closed_at: None,
+            escalation_level: 0,
+            history: Vec::new(),
+        };
+        for heading in [
+            "",
+            "Reminder, waiting 1 h 05 min of open time: ",
+            "Transferred by Ann · Lee: ",
+        ] {
+            let post: String = ticket_post(&ticket, "Main", heading)
+                .iter()
+                .map(|span| match span {
+                    Span::Text(text) | Span::Bold(text) | Span::Quote(text) => text.as_str(),
+                })
+                .collect();
+            let expected = if heading.contains(" · ") { None } else { Some(12) };
+            assert_eq!(ticket_of_post(&post), expected, "{post}");
+        }
+        assert_eq!(ticket_of_post("**Ticket \\#7** · more from Pat:\n> hi"), Some(7));
+        assert_eq!(ticket_of_post("Ticket #7 closed."), None);
+        assert_eq!(ticket_of_post("Sent to Ticket #3 (ticket #4)."), None);
+        assert_eq!(ticket_of_post("#3 · Main · 5 min · Pat: Ticket #4"), None);
+        assert_eq!(ticket_of_post("Ticket #"), None);
     }
 
     #[test]

@@ -239,6 +239,12 @@ async fn wait_for(what: &str, started: Instant, staff: &Staff, mut done: impl Fn
     }
 }
 
+/// The end of the daemon's log, in order, for a failure message.
+fn last_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
+
 async fn metrics(port: u16) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -361,10 +367,7 @@ async fn two_thousand_messages_with_faults_each_answered_once() {
             .collect();
         if started.elapsed() > DEADLINE - Duration::from_secs(1) {
             eprintln!("unanswered: telegram {short:?}; discord message indexes {missing:?}");
-            eprintln!(
-                "log tail:\n{}",
-                log_text().lines().rev().take(40).collect::<Vec<_>>().join("\n")
-            );
+            eprintln!("log tail:\n{}", last_lines(&log_text(), 60));
         }
         short.is_empty() && missing.is_empty()
     })
@@ -382,8 +385,9 @@ async fn two_thousand_messages_with_faults_each_answered_once() {
             .into_iter()
             .map(|post| post.content)
             .collect();
-        !tickets.is_empty()
-            && tickets.iter().all(|(number, platform)| {
+        let undelivered: Vec<(u64, &str, bool, bool)> = tickets
+            .iter()
+            .filter_map(|(number, platform)| {
                 let texts = if *platform == "telegram" {
                     &telegram_texts
                 } else {
@@ -391,8 +395,16 @@ async fn two_thousand_messages_with_faults_each_answered_once() {
                 };
                 let reply = format!("soak reply {number}.");
                 let closed = format!("closed your question #{number}.");
-                texts.iter().any(|text| text.contains(&reply)) && texts.iter().any(|text| text.contains(&closed))
+                let replied = texts.iter().any(|text| text.contains(&reply));
+                let closed = texts.iter().any(|text| text.contains(&closed));
+                (!replied || !closed).then_some((*number, *platform, replied, closed))
             })
+            .collect();
+        if started.elapsed() > DEADLINE - Duration::from_secs(1) {
+            eprintln!("undelivered (ticket, patron platform, replied, closed): {undelivered:?}");
+            eprintln!("log tail:\n{}", last_lines(&log_text(), 60));
+        }
+        !tickets.is_empty() && undelivered.is_empty()
     })
     .await;
     // Room for anything doubled to show up before counting.

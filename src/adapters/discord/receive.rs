@@ -193,10 +193,12 @@ impl Shared {
             .as_ref()
             .and_then(|reference| reference.message_id)
             .map(|id| id.to_string());
-        let replied_to_bot = message
+        let reply_to_bot_text = message
             .referenced_message
             .as_ref()
-            .is_some_and(|replied| replied.author.id == self.bot);
+            .filter(|replied| replied.author.id == self.bot)
+            .map(|replied| replied.content.clone());
+        let replied_to_bot = reply_to_bot_text.is_some();
         // In a staff chat every reply and command goes to the desk: a reply to a
         // ticket may arrive (from history) without the message it replies to.
         let for_staff_desk = self.staff.contains(&message.channel_id) && (reply_to.is_some() || text.starts_with('/'));
@@ -209,6 +211,7 @@ impl Shared {
             display_name: display_name(&message.author),
             text,
             reply_to,
+            reply_to_bot_text,
             addressed: direct || mentioned || replied_to_bot || for_staff_desk,
         })
     }
@@ -239,6 +242,7 @@ impl Shared {
             display_name: display_name(&command.user),
             text,
             reply_to: None,
+            reply_to_bot_text: None,
             addressed: true,
         };
         let note = match self.handle(incoming).await {

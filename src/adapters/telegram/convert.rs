@@ -66,6 +66,11 @@ pub fn convert(update: &Update, bot: &BotIdentity) -> Converted {
         display_name: display_name(sender),
         text,
         reply_to: reply_to(message),
+        reply_to_bot_text: message
+            .reply_to_message()
+            .filter(|replied| replied.from.as_ref().is_some_and(|author| author.id == bot.id))
+            .and_then(|replied| replied.text().or_else(|| replied.caption()))
+            .map(str::to_string),
         addressed,
     }))
 }
@@ -235,6 +240,10 @@ mod tests {
         }
         let replied = incoming(&message(group(), "yes", Some(999)));
         assert_eq!(replied.reply_to.as_deref(), Some("4"));
+        assert_eq!(replied.reply_to_bot_text.as_deref(), Some("earlier"));
+        let to_someone_else = incoming(&message(group(), "yes", Some(1000)));
+        assert_eq!(to_someone_else.reply_to.as_deref(), Some("4"));
+        assert_eq!(to_someone_else.reply_to_bot_text, None);
     }
 
     #[test]
