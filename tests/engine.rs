@@ -1060,3 +1060,75 @@ fn a_service_asked_in_a_branch_channel_is_about_that_branch() {
         AnswerKind::Smalltalk
     );
 }
+
+#[test]
+fn a_house_rule_asked_about_an_event_is_answered_by_the_rule() {
+    let (_directory, engine) = tiny_engine_with_events(
+        "[[faq]]\nid = \"pets\"\nquestion = \"Can I bring my dog to the library?\"\nanswer = \"Only service animals.\"\ntags = [\"pets\", \"animals\"]\n\n\
+         [[faq]]\nid = \"storytime\"\nquestion = \"What is storytime?\"\nanswer = \"Free songs and stories for young children.\"\n\n\
+         [[faq]]\nid = \"renew\"\nquestion = \"How do I renew my books?\"\nanswer = \"Online or by phone.\"\n\n\
+         [[faq]]\nid = \"wifi\"\nquestion = \"Is there free wifi?\"\nanswer = \"Yes, no password.\"\n\n\
+         [[faq]]\nid = \"printing\"\nquestion = \"How much does printing cost?\"\nanswer = \"10 cents a page.\"\n\n\
+         [[faq]]\nid = \"cards\"\nquestion = \"How do I get a library card?\"\nanswer = \"Bring an ID.\"\n",
+        "[[event]]\ntitle = \"Toddler Storytime\"\nbranch = \"main\"\nstart = 2026-12-07T10:00:00\nend = 2026-12-07T10:30:00\nrepeat = \"weekly\"\nuntil = 2026-12-28\naudience = \"Ages 1-3\"\ndescription = \"Songs and stories.\"\n",
+    );
+    let now = local(2026, 12, 1, 10, 0);
+    let dog = ask(&engine, "can i bring my dog to toddler storytime at main", None, now);
+    assert_eq!(dog.kind, AnswerKind::Faq, "{dog:?}");
+    assert_eq!(dog.target.as_deref(), Some("pets"), "{dog:?}");
+    // Asking about a day, or when, still asks for the calendar.
+    for question in [
+        "can i bring my kid to toddler storytime at main on monday",
+        "when is toddler storytime at main",
+    ] {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.kind, AnswerKind::Events, "{question}: {answer:?}");
+    }
+}
+
+#[test]
+fn the_calendar_of_every_branch_or_of_one_that_does_not_exist() {
+    let engine = engine();
+    let now = local(2026, 12, 10, 11, 0);
+    let everywhere = ask(&engine, "what's happening at all the branches tomorrow", None, now);
+    assert_eq!(everywhere.kind, AnswerKind::Events, "{everywhere:?}");
+    assert_eq!(everywhere.target.as_deref(), Some("all"), "{everywhere:?}");
+    let nowhere = ask(&engine, "summerville library events this weekend", None, now);
+    assert_eq!(nowhere.kind, AnswerKind::Clarify, "{nowhere:?}");
+    assert!(nowhere.text.contains("summerville"), "{}", nowhere.text);
+}
+
+#[test]
+fn nothing_in_a_month_asked_about_says_so_and_covers_that_month() {
+    let engine = engine();
+    let answer = ask(
+        &engine,
+        "is there storytime at main in march",
+        None,
+        local(2026, 12, 10, 11, 0),
+    );
+    assert_eq!(answer.kind, AnswerKind::Events, "{answer:?}");
+    assert!(
+        answer
+            .text
+            .starts_with("Nothing matching between March 1 and March 31."),
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.from, NaiveDate::from_ymd_opt(2026, 12, 10), "{answer:?}");
+    assert_eq!(answer.to, NaiveDate::from_ymd_opt(2027, 3, 31), "{answer:?}");
+}
+
+#[test]
+fn thanks_with_a_parting_wish_is_small_talk() {
+    let engine = engine();
+    for text in [
+        "thx, have a good long weekend",
+        "ty sm that helped",
+        "thanks, have a good one",
+    ] {
+        let answer = ask(&engine, text, None, local(2026, 12, 10, 11, 0));
+        assert_eq!(answer.kind, AnswerKind::Smalltalk, "{text}: {answer:?}");
+        assert_eq!(answer.target.as_deref(), Some("thanks"), "{text}: {answer:?}");
+    }
+}

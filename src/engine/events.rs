@@ -250,10 +250,12 @@ impl EventIndex {
         }
         fallback.text = format!(
             "Nothing matching {}. {}",
-            format_date(request.from, today),
+            format_span(request.from, request.to, today),
             fallback.text
         );
+        // The answer covers both the days asked about and the later occurrences it lists.
         fallback.from = Some(today.min(request.from));
+        fallback.to = fallback.to.max(Some(request.to));
         fallback
     }
 
@@ -350,11 +352,7 @@ impl EventIndex {
             to
         };
         let text = if found.is_empty() {
-            let when = if request.from == to {
-                format_date(to, today)
-            } else {
-                format!("between {} and {}", request.from.format("%B %-d"), to.format("%B %-d"))
-            };
+            let when = format_span(request.from, to, today);
             format!(
                 "I don't see {} {where_name} {when}.",
                 if topical { "a matching event" } else { "any events" },
@@ -451,6 +449,15 @@ pub fn hours_if_starting_while_closed(knowledge: &Knowledge, event: &Event, star
     let branch = event.branch.as_deref().and_then(|id| knowledge.branch(id))?;
     let (hours, _) = knowledge.hours_on(branch, start.date());
     (!hours.is_closed() && hours.range_at(start.time()).is_none()).then_some(hours)
+}
+
+/// "on Monday, March 1", or "between March 1 and March 31" for several days.
+fn format_span(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> String {
+    if from == to {
+        format_date(to, today)
+    } else {
+        format!("between {} and {}", from.format("%B %-d"), to.format("%B %-d"))
+    }
 }
 
 fn describe_occurrence(

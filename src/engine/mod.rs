@@ -459,6 +459,43 @@ impl Engine {
         if calendar_only_word && (when.is_some() || about_a_moment) {
             event_confidence = event_confidence.max(CALENDAR_WORD_CONFIDENCE);
         }
+        // "can i bring my dog to toddler storytime at bayview", "am i allowed to take pictures
+        // during storytime": a house rule asked about going to an event. The words no event title
+        // uses say what is asked; when they alone find an FAQ answer surer than the calendar, it answers.
+        let asks_a_rule = (asks_may_i
+            || surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "allowed" | "ok" | "okay" | "alright")))
+            && !cues.when_asked
+            && !cues.next
+            && !names_days;
+        if event_confidence > 0.0 && asks_a_rule {
+            let off_calendar: Vec<QueryTerm> = query
+                .iter()
+                .filter(|term| !self.events.titles_use(&term.term) && !is_event_word(&term.term))
+                .cloned()
+                .collect();
+            let topical = off_calendar
+                .iter()
+                .filter(|term| !is_context_term(&term.term) && !is_audience_term(&term.term))
+                .count();
+            if topical > 0 && off_calendar.len() < query.len() {
+                let rule_matches = faq.search_asking(&off_calendar, question_word, branch, 3);
+                let confidence = self.faq_confidence(faq, &rule_matches, &off_calendar, branch);
+                // The whole question must find that entry first too: the rule words alone
+                // ("bring" a child) can find an entry the question is not about.
+                let also_asked = rule_matches
+                    .first()
+                    .zip(faq_matches.first())
+                    .is_some_and(|(rule, whole)| faq.entry_id(rule) == faq.entry_id(whole));
+                if also_asked
+                    && confidence >= self.config.escalate_below.max(event_confidence)
+                    && rule_matches.first().is_some_and(|top| top.posterior >= LM_AGREEMENT)
+                {
+                    return self.faq_answer(faq, &rule_matches, &off_calendar, branch);
+                }
+            }
+        }
         if event_confidence > 0.0 && (calendar || event_confidence >= faq_confidence) {
             let (from, to, days_named) = match &when {
                 Some(When::Day { date, .. }) => (*date, *date, true),
@@ -467,10 +504,16 @@ impl Engine {
                 Some(When::Now) | None => (today, today, false),
             };
             let event_branch = branch;
-            if event_branch.is_none() && topic_terms.is_empty() {
-                if let Some(unknown) = unknown_branch {
-                    return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
-                }
+            // "what's happening at all the branches tomorrow": the whole calendar is what is asked.
+            // "summerville library events this weekend": a branch that does not exist is named,
+            // so the whole library's calendar is not what was asked.
+            if event_branch.is_none()
+                && !cues.all_branches
+                && let Some(unknown) = unknown_branch
+            {
+                return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
+            }
+            if event_branch.is_none() && topic_terms.is_empty() && !cues.all_branches {
                 return clarify_branch(
                     knowledge,
                     "Which branch would you like events for? Tell me its name, or ask about a topic (storytime, book club, ...).",
@@ -1185,6 +1228,18 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         "see",
         "later",
         "ya",
+        // "thx, have a good long weekend", "ty sm", "have a good one".
+        "sm",
+        "long",
+        "weekend",
+        "week",
+        "night",
+        "one",
+        "rest",
+        "of",
+        "your",
+        "guys",
+        "yall",
     ];
     let text = words.join(" ");
     const HELP_PHRASES: &[&str] = &[
