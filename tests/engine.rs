@@ -1132,3 +1132,54 @@ fn thanks_with_a_parting_wish_is_small_talk() {
         assert_eq!(answer.target.as_deref(), Some("thanks"), "{text}: {answer:?}");
     }
 }
+
+#[test]
+fn the_next_opening_asked_while_closed_is_about_the_day_it_opens() {
+    let engine = engine();
+    // Thursday 10 pm: Main has closed for the day; Riverside is closed until December 21.
+    let night = local(2026, 12, 10, 22, 0);
+    for (question, branch, date) in [
+        ("when does main open next", "main", (2026, 12, 11)),
+        ("when does riverside reopen", "riverside", (2026, 12, 21)),
+    ] {
+        let answer = ask(&engine, question, None, night);
+        assert_eq!(answer.kind, AnswerKind::Hours, "{question}: {answer:?}");
+        assert_eq!(answer.target.as_deref(), Some(branch), "{question}: {answer:?}");
+        assert_eq!(
+            answer.date,
+            NaiveDate::from_ymd_opt(date.0, date.1, date.2),
+            "{question}: {answer:?}"
+        );
+        assert_eq!(answer.open, Some(true), "{question}: {answer:?}");
+        assert!(answer.text.contains("closed right now"), "{}", answer.text);
+    }
+    // Asked while open, "next" changes nothing: today's hours.
+    let open = ask(&engine, "when does main open next", None, local(2026, 12, 10, 11, 0));
+    assert_eq!(open.date, NaiveDate::from_ymd_opt(2026, 12, 10), "{open:?}");
+}
+
+#[test]
+fn going_to_a_branch_on_a_day_asks_whether_it_is_open() {
+    let engine = engine();
+    let answer = ask(
+        &engine,
+        "can i go to prairie hills library saturday morning",
+        None,
+        local(2026, 12, 10, 22, 0),
+    );
+    assert_eq!(answer.kind, AnswerKind::Hours, "{answer:?}");
+    assert_eq!(answer.date, NaiveDate::from_ymd_opt(2026, 12, 12), "{answer:?}");
+}
+
+#[test]
+fn history_and_lost_bookings_go_to_a_person() {
+    let engine = engine();
+    for question in [
+        "what year did the main library first open",
+        "how many people went to the book sale",
+        "i booked a meeting room but never got a confirmation email, can you check it went through",
+    ] {
+        let answer = ask(&engine, question, None, local(2026, 12, 10, 11, 0));
+        assert_eq!(answer.kind, AnswerKind::Escalate, "{question}: {answer:?}");
+    }
+}

@@ -821,6 +821,10 @@ impl Scan {
                         .is_some_and(|w| matches!(w, "machine" | "machines" | "card" | "cards" | "fee" | "fees"))
             }
             "moment" => self.back_is(i, 1, &["the", "this"]) && self.back_is(i, 2, &["at"]),
+            // "open right this minute?", "this very second".
+            "minute" | "second" | "sec" => {
+                self.back_is(i, 1, &["this"]) || self.back_is(i, 1, &["very"]) && self.back_is(i, 2, &["this"])
+            }
             "still" => self.word(i + 1) == Some("open"),
             "yet" => self.back_is(i, 1, &["open", "opened"]),
             _ => false,
@@ -1614,6 +1618,8 @@ mod tests {
                 ("is eastside still open", only(When::Now)),
                 ("is it open yet", only(When::Now)),
                 ("open atm?", only(When::Now)),
+                ("east side library open right this minute?", only(When::Now)),
+                ("open this very second", only(When::Now)),
                 ("NOW!!", only(When::Now)),
                 ("i don't know", None),
                 ("snow closures?", None),

@@ -358,10 +358,16 @@ impl EventIndex {
                 if topical { "a matching event" } else { "any events" },
             )
         } else {
-            let more = found.len().saturating_sub(MAX_LISTED);
+            // "...and 1 more" hides what one more line would show.
+            let listed = if found.len() <= MAX_LISTED + 2 {
+                found.len()
+            } else {
+                MAX_LISTED
+            };
+            let more = found.len() - listed;
             let lines: Vec<String> = found
                 .iter()
-                .take(MAX_LISTED)
+                .take(listed)
                 .map(|(start, index, _)| {
                     describe_occurrence(
                         knowledge,

@@ -252,6 +252,8 @@ impl Engine {
             && surface.windows(2).any(|pair| {
                 matches!(pair[0].as_str(), "come" | "swing" | "stop" | "drop" | "pop" | "head")
                     && matches!(pair[1].as_str(), "in" | "by" | "over")
+                    // "can i go to chinatown branch monday morning"
+                    || named_branch.is_some() && pair[0] == "go" && pair[1] == "to"
             });
         cues.hours |= asks_to_visit;
         // Whether an FAQ topic dominates matters only when the wording also asks for hours or
@@ -361,8 +363,34 @@ impl Engine {
             let branch = knowledge
                 .branch(branch_id)
                 .expect("branch ids come from the knowledge base");
-            let request = HoursRequest { when, time, now };
-            return hours::branch_hours(knowledge, branch, &request, 0.95 * branch_confidence);
+            // "when does the main library open next", "when does fern valley reopen": asked while
+            // it is closed, the answer is about the day it next opens.
+            let asks_next_opening = when.is_none()
+                && time.is_none()
+                && (cues.next
+                    || surface.iter().any(|word| word.starts_with("reopen"))
+                    || surface
+                        .windows(2)
+                        .any(|pair| pair[0].starts_with("open") && pair[1] == "again"));
+            let closed_now = asks_next_opening
+                .then(|| hours::open_now_sentence(knowledge, branch, now))
+                .filter(|(open, _)| !open);
+            let next_day = closed_now.as_ref().and_then(|_| {
+                hours::next_opening(knowledge, branch, now).map(|opening| When::Day {
+                    date: opening.date(),
+                    holiday: None,
+                })
+            });
+            let request = HoursRequest {
+                when: next_day.clone().or(when),
+                time,
+                now,
+            };
+            let mut answer = hours::branch_hours(knowledge, branch, &request, 0.95 * branch_confidence);
+            if let (Some((_, closed)), Some(_)) = (closed_now, next_day) {
+                answer.text = format!("{closed} {}", answer.text);
+            }
+            return answer;
         }
 
         // Address, phone, directions, services of one branch.
@@ -456,7 +484,7 @@ impl Engine {
         let calendar_only_word = topic_terms
             .iter()
             .any(|term| faq.idf(term).is_none() && self.events.titles_use(term));
-        if calendar_only_word && (when.is_some() || about_a_moment) {
+        if calendar_only_word && (when.is_some() || about_a_moment || cues.all_branches) {
             event_confidence = event_confidence.max(CALENDAR_WORD_CONFIDENCE);
         }
         // "can i bring my dog to toddler storytime at bayview", "am i allowed to take pictures
@@ -819,7 +847,16 @@ impl Cues {
                 || word == "schedule"
                 || (matches!(
                     word.as_str(),
-                    "open" | "opens" | "opening" | "close" | "closes" | "closing" | "closed"
+                    "open"
+                        | "opens"
+                        | "opening"
+                        | "close"
+                        | "closes"
+                        | "closing"
+                        | "closed"
+                        | "reopen"
+                        | "reopens"
+                        | "reopening"
                 ) && !takes_object(position))
                 || (word == "opened" && !past)
         }) || has_pair("what", "time")
@@ -1099,6 +1136,19 @@ const NEEDS_PERSON: &[&str] = &[
     "it is due back",
     "will it be back",
     "will it be returned",
+    // A booking or message that may not have arrived: staff must look it up.
+    "can you check",
+    "never got a confirmation",
+    "never got an email",
+    "never got the email",
+    "never received",
+    // The library's history and numbers, which no FAQ keeps.
+    "what year",
+    "first open",
+    "first opened",
+    "how many people went",
+    "how many people came",
+    "how many people attended",
     // A request to bend a rule for one patron.
     "make an exception",
     "an exception for",
@@ -1633,6 +1683,9 @@ fn is_context_term(term: &str) -> bool {
             | "get"
             // "can i still make it to eastside before they close": getting there is why hours matter.
             | "visit"
+            // "is there a mahjong group anywhere": at any branch, not a topic.
+            | "anywher"
+            | "everywher"
             // "how many hours", "how much longer": the quantity, not a topic.
             | "mani"
             | "much"

@@ -91,10 +91,38 @@ impl TextPipeline {
     pub fn surface_words(&self, text: &str) -> Vec<String> {
         let text = truncate(text, MAX_QUESTION_CHARS);
         let mut expanded = Vec::new();
-        for raw in split_raw(&text) {
+        let raws = split_raw(&text);
+        for (position, raw) in raws.iter().cloned().enumerate() {
             // "my 5 yo" is five years old; "yo" on its own is a greeting.
             if raw == "yo" && !expanded.last().is_some_and(|previous: &String| is_number(previous)) {
                 expanded.push(raw);
+                continue;
+            }
+            // "hold it 4 me", "a room 4 my club": "4" before whom or what it is for is "for";
+            // "4 dvds" stays four.
+            if raw == "4"
+                && raws.get(position + 1).is_some_and(|next| {
+                    matches!(
+                        next.as_str(),
+                        "me" | "you"
+                            | "u"
+                            | "us"
+                            | "him"
+                            | "her"
+                            | "them"
+                            | "my"
+                            | "your"
+                            | "ur"
+                            | "our"
+                            | "his"
+                            | "their"
+                            | "a"
+                            | "an"
+                            | "the"
+                    )
+                })
+            {
+                expanded.push("for".to_string());
                 continue;
             }
             match lexicon::shorthand(&raw) {
@@ -321,6 +349,11 @@ mod tests {
             pipeline.surface_words("dont have it rn"),
             vec!["do", "not", "have", "it", "right", "now"]
         );
+        assert_eq!(
+            pipeline.surface_words("can sum1 hold it 4 me b4 friday"),
+            vec!["can", "someone", "hold", "it", "for", "me", "before", "friday"]
+        );
+        assert_eq!(pipeline.surface_words("4 dvds"), vec!["4", "dvds"]);
     }
 
     #[test]
