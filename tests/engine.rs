@@ -1183,3 +1183,57 @@ fn history_and_lost_bookings_go_to_a_person() {
         assert_eq!(answer.kind, AnswerKind::Escalate, "{question}: {answer:?}");
     }
 }
+
+#[test]
+fn hours_said_in_passing_do_not_make_an_hours_question() {
+    let engine = engine();
+    let now = local(2026, 12, 10, 11, 0);
+    // Without a branch, an hours question would ask which branch; these ask something else.
+    for question in [
+        "I work nights and can never get there while you're open. Is there somewhere I can drop books off after hours",
+        "I sit with my mom at dialysis for hours. Can I read magazines on my phone through the library?",
+        "just opened a bakery, can i put my flyer up on the library bulletin board",
+    ] {
+        let answer = ask(&engine, question, None, now);
+        assert!(
+            !matches!(answer.kind, AnswerKind::Hours | AnswerKind::Clarify),
+            "{question}: {answer:?}"
+        );
+    }
+    let drop = ask(
+        &engine,
+        "I work nights and can never get there while you're open. Is there somewhere I can drop books off after hours",
+        None,
+        now,
+    );
+    assert_eq!(drop.target.as_deref(), Some("book-drop"), "{drop:?}");
+    // Asking for them still does.
+    let looking = ask(&engine, "looking for hours for main", None, now);
+    assert_eq!(looking.kind, AnswerKind::Hours, "{looking:?}");
+}
+
+#[test]
+fn thanks_with_a_remark_and_help_after_an_excuse_are_small_talk() {
+    let engine = engine();
+    let now = local(2026, 12, 10, 11, 0);
+    for (text, target) in [
+        (
+            "thank you so much, that's a big help with everything going on",
+            "thanks",
+        ),
+        ("thanks!! way more helpful than the dmv today lol", "thanks"),
+        ("I'm not very good at this chat stuff. What can I ask you?", "help"),
+    ] {
+        let answer = ask(&engine, text, None, now);
+        assert_eq!(answer.kind, AnswerKind::Smalltalk, "{text}: {answer:?}");
+        assert_eq!(answer.target.as_deref(), Some(target), "{text}: {answer:?}");
+    }
+    // Thanks followed by a request or a question is the request.
+    for text in [
+        "thanks, but my card still doesnt work",
+        "thanks! when does main close today?",
+    ] {
+        let answer = ask(&engine, text, None, now);
+        assert_ne!(answer.kind, AnswerKind::Smalltalk, "{text}: {answer:?}");
+    }
+}

@@ -1239,6 +1239,7 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("get cards", "register card"),
     ("getting a card", "register card"),
     ("getting a library card", "register card"),
+    ("get the library card", "register card"),
     ("card made", "register card"),
     ("apply for a card", "register card"),
     ("library card", "card"),

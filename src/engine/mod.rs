@@ -198,7 +198,7 @@ impl Engine {
         if surface.is_empty() {
             return help_answer(knowledge, 0.6);
         }
-        if let Some(answer) = smalltalk(&surface, knowledge) {
+        if let Some(answer) = smalltalk(&surface, question.text.contains('?'), knowledge) {
             return answer;
         }
         let mentions: Vec<BranchMention> = self.branches.find(&surface);
@@ -829,7 +829,22 @@ impl Cues {
                     )
             });
             let rate = matches!(words.get(position + 1).map(String::as_str), Some("a" | "per" | "each"));
-            quantity || rate
+            // "i sit with my mom at dialysis for hours", but not "looking for hours for main".
+            let for_a_long_time = words[position] == "hours"
+                && before.is_some_and(|word| word == "for")
+                && !position
+                    .checked_sub(2)
+                    .and_then(|index| words.get(index))
+                    .is_some_and(|word| matches!(word.as_str(), "looking" | "look" | "searching" | "asking" | "ask"));
+            quantity || rate || for_a_long_time
+        };
+        // "can never get there while you're open", "when they are open": a clause saying when the
+        // patron cannot come, not a question about the hours.
+        let while_open = |position: usize| {
+            position >= 3
+                && matches!(words[position - 1].as_str(), "are" | "is")
+                && matches!(words[position - 2].as_str(), "you" | "they" | "it" | "we")
+                && matches!(words[position - 3].as_str(), "while" | "when" | "whenever")
         };
         // "my wife works crazy hours": someone's working hours, not the library's.
         let working_hours = |position: usize| {
@@ -857,8 +872,15 @@ impl Cues {
                         | "reopen"
                         | "reopens"
                         | "reopening"
-                ) && !takes_object(position))
-                || (word == "opened" && !past)
+                ) && !takes_object(position)
+                    && !while_open(position))
+                // "just opened a dog grooming business" opened something of the patron's.
+                || (word == "opened"
+                    && !past
+                    && !takes_object(position)
+                    && !position
+                        .checked_sub(1)
+                        .is_some_and(|previous| matches!(words[previous].as_str(), "just" | "recently" | "newly" | "i" | "we")))
         }) || has_pair("what", "time")
             || has_pair("how", "late")
             || has_pair("how", "early");
@@ -1174,7 +1196,8 @@ const NEEDS_PERSON: &[&str] = &[
     "vote for",
 ];
 
-fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
+/// `asks` is whether the message has a question mark.
+fn smalltalk(words: &[String], asks: bool, knowledge: &Knowledge) -> Option<Answer> {
     const GREETINGS: &[&str] = &[
         "hi",
         "hello",
@@ -1337,7 +1360,19 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         && CAPABILITY_OPENINGS.iter().any(|opening| text.contains(opening))
         && ["you", "u", "bot"].iter().any(|word| has_word(word))
         && (has_word("can") || has_word("do") || HELP_PHRASES.iter().any(|phrase| text.contains(phrase)));
+    // "i'm not very good at this chat stuff. what can i ask you?": what comes before the
+    // question only explains it.
+    let ends_with_help = words.len() <= 16
+        && [
+            "what can i ask you",
+            "what can i ask",
+            "what can you do",
+            "what can you help me with",
+        ]
+        .iter()
+        .any(|phrase| text.ends_with(phrase));
     if capability_question
+        || ends_with_help
         || words.len() - fillers <= 9
             && HELP_PHRASES.iter().any(|phrase| {
                 text == *phrase
@@ -1375,6 +1410,40 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         || text == "good evening";
     let known = |list: &[&str], word: &str| list.iter().any(|known| collapse_repeats(known) == word);
     let only_pleasantries = words.iter().all(|word| known(GREETINGS, word) || known(THANKS, word));
+    // "thank you so much, that's a big help with everything going on", "thanks!! way more
+    // helpful than the dmv today lol": thanks first, then a remark that asks for nothing.
+    let thanks_with_a_remark = matches!(words.first().map(String::as_str), Some("thanks" | "thank" | "cheers"))
+        && !asks
+        && words.len() <= 16
+        && !words.iter().any(|word| {
+            matches!(
+                word.as_str(),
+                "what"
+                    | "when"
+                    | "where"
+                    | "how"
+                    | "why"
+                    | "which"
+                    | "who"
+                    | "can"
+                    | "could"
+                    | "but"
+                    | "still"
+                    | "not"
+                    | "however"
+                    | "also"
+                    | "another"
+                    | "i"
+                    | "my"
+                    | "me"
+                    | "need"
+                    | "want"
+                    | "please"
+            )
+        });
+    if thanks_with_a_remark {
+        return Some(thanks_answer());
+    }
     if !only_pleasantries {
         return None;
     }
@@ -1396,12 +1465,7 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         )
     });
     if thanked || acknowledged || words.iter().any(|word| matches!(word.as_str(), "bye" | "godbye")) {
-        return Some(Answer::new(
-            AnswerKind::Smalltalk,
-            Some("thanks".into()),
-            0.95,
-            "You're welcome! Ask me anytime about hours, events, or how things work at the library.",
-        ));
+        return Some(thanks_answer());
     }
     if greeted {
         let text = format!(
@@ -1411,6 +1475,15 @@ fn smalltalk(words: &[String], knowledge: &Knowledge) -> Option<Answer> {
         return Some(Answer::new(AnswerKind::Smalltalk, Some("greeting".into()), 0.95, text));
     }
     None
+}
+
+fn thanks_answer() -> Answer {
+    Answer::new(
+        AnswerKind::Smalltalk,
+        Some("thanks".into()),
+        0.95,
+        "You're welcome! Ask me anytime about hours, events, or how things work at the library.",
+    )
 }
 
 /// The question word a message asks with ("where do i pick up my holds"), not one that starts a
@@ -1846,7 +1919,7 @@ mod tests {
             ("what kind of stuff can you do", true),
         ];
         for (message, menu) in cases {
-            let answer = smalltalk(&pipeline.surface_words(message), &knowledge);
+            let answer = smalltalk(&pipeline.surface_words(message), message.contains('?'), &knowledge);
             assert_eq!(
                 answer.is_some_and(|answer| answer.label() == "smalltalk:help"),
                 menu,
