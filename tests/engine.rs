@@ -1237,3 +1237,28 @@ fn thanks_with_a_remark_and_help_after_an_excuse_are_small_talk() {
         assert_ne!(answer.kind, AnswerKind::Smalltalk, "{text}: {answer:?}");
     }
 }
+
+#[test]
+fn a_branch_pointed_at_is_not_asked_about_and_fun_is_not_a_topic() {
+    let engine = engine();
+    let now = local(2026, 12, 10, 11, 0);
+    let here = ask(&engine, "anything on at ur location this week?", Some("main"), now);
+    assert_eq!(here.kind, AnswerKind::Events, "{here:?}");
+    assert_eq!(here.target.as_deref(), Some("main"), "{here:?}");
+    let road = ask(&engine, "what road is the riverside library on", None, now);
+    assert_eq!(road.kind, AnswerKind::Branch, "{road:?}");
+    // "fun" names no event: with no branch, which branch is the question.
+    let fun = ask(&engine, "anything fun happening at the library tomorrow", None, now);
+    assert_eq!(fun.kind, AnswerKind::Clarify, "{fun:?}");
+    let suggestion = ask(
+        &engine,
+        "can you suggest a cozy mystery series for someone who liked the thursday murder club books",
+        None,
+        now,
+    );
+    assert_eq!(suggestion.kind, AnswerKind::Escalate, "{suggestion:?}");
+    for text in ["cheers, appreciate the help", "thx, that's all i needed"] {
+        let answer = ask(&engine, text, None, now);
+        assert_eq!(answer.target.as_deref(), Some("thanks"), "{text}: {answer:?}");
+    }
+}

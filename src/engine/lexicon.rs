@@ -1240,6 +1240,7 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("getting a card", "register card"),
     ("getting a library card", "register card"),
     ("get the library card", "register card"),
+    ("maker space", "makerspace"),
     ("card made", "register card"),
     ("apply for a card", "register card"),
     ("library card", "card"),

@@ -393,6 +393,14 @@ impl Engine {
             return answer;
         }
 
+        // "whats ur address": the library's address; "update my address" is the patron's own.
+        let asks_library_address = surface
+            .windows(2)
+            .any(|pair| matches!(pair[0].as_str(), "your" | "the" | "its") && pair[1] == "address")
+            && !surface
+                .iter()
+                .any(|word| matches!(word.as_str(), "my" | "proof" | "change" | "update"));
+
         // Address, phone, directions, services of one branch.
         let service = self.service_asked(&query);
         // In a branch's channel, "do you guys have a computer lab", "is there one here" ask
@@ -405,7 +413,7 @@ impl Engine {
                     .windows(2)
                     .any(|pair| pair[0] == "this" && matches!(pair[1].as_str(), "branch" | "location" | "library")));
         if let Some(branch_id) = branch
-            && ((cues.branch_info && (!strong_topic_faq || contact_of_named_branch))
+            && ((cues.branch_info && (!strong_topic_faq || contact_of_named_branch || asks_library_address))
                 || (service.is_some()
                     && (named_branch.is_some() || points_at_chat_branch)
                     && (surface
@@ -431,13 +439,6 @@ impl Engine {
             )
         });
         let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
-        // "whats ur address": the library's address; "update my address" is the patron's own.
-        let asks_library_address = surface
-            .windows(2)
-            .any(|pair| matches!(pair[0].as_str(), "your" | "the" | "its") && pair[1] == "address")
-            && !surface
-                .iter()
-                .any(|word| matches!(word.as_str(), "my" | "proof" | "change" | "update"));
         if cues.location
             && (topic.is_empty()
                 || asks_address && (faq_confidence < self.config.escalate_below || asks_library_address))
@@ -884,11 +885,23 @@ impl Cues {
         }) || has_pair("what", "time")
             || has_pair("how", "late")
             || has_pair("how", "early");
-        let location = ["address", "located", "location", "directions", "map", "zip", "zipcode"]
+        // "anything on at ur location this week?": the branch pointed at, not its address asked for.
+        let points_at_a_location = |position: usize| {
+            position >= 2
+                && matches!(words[position - 1].as_str(), "your" | "ur" | "this" | "that")
+                && matches!(words[position - 2].as_str(), "at" | "in" | "for")
+        };
+        let location = ["address", "located", "directions", "map", "zip", "zipcode"]
             .iter()
             .any(|word| has(word))
+            || words
+                .iter()
+                .enumerate()
+                .any(|(position, word)| word == "location" && !points_at_a_location(position))
             || has_pair("what", "street")
             || has_pair("which", "street")
+            || has_pair("what", "road")
+            || has_pair("which", "road")
             || has_pair("cross", "street")
             // "where is", "where exactly is", "where r u": where the branch is, not where
             // something is in it ("where's the best place to park").
@@ -1022,6 +1035,9 @@ impl Cues {
 /// Requests a reference librarian, not an FAQ, should handle: advice, disputes, incidents, people.
 const NEEDS_PERSON: &[&str] = &[
     "recommend some",
+    "can you suggest",
+    "could you suggest",
+    "suggest a good",
     "recommend a good",
     "recommend me",
     // The patron asks staff to pick something ("can you recommend a mystery"); "how do i
@@ -1395,6 +1411,7 @@ fn smalltalk(words: &[String], asks: bool, knowledge: &Knowledge) -> Option<Answ
             "thanks" | "thank" | "appreciate" | "appreciated" | "cheers"
         )
     });
+    let opens_with_thanks = matches!(words.first().map(String::as_str), Some("thanks" | "thank" | "cheers"));
     // "hiii", "heyyy", "hellooo": chat stretches greetings.
     let collapsed: Vec<String> = words.iter().map(|word| collapse_repeats(word)).collect();
     let words = &collapsed;
@@ -1412,7 +1429,7 @@ fn smalltalk(words: &[String], asks: bool, knowledge: &Knowledge) -> Option<Answ
     let only_pleasantries = words.iter().all(|word| known(GREETINGS, word) || known(THANKS, word));
     // "thank you so much, that's a big help with everything going on", "thanks!! way more
     // helpful than the dmv today lol": thanks first, then a remark that asks for nothing.
-    let thanks_with_a_remark = matches!(words.first().map(String::as_str), Some("thanks" | "thank" | "cheers"))
+    let thanks_with_a_remark = opens_with_thanks
         && !asks
         && words.len() <= 16
         && !words.iter().any(|word| {
@@ -1441,7 +1458,9 @@ fn smalltalk(words: &[String], asks: bool, knowledge: &Knowledge) -> Option<Answ
                     | "please"
             )
         });
-    if thanks_with_a_remark {
+    // "thx, that's all i needed": done, not a new request.
+    let done = text.contains("that is all") || text.contains("thats all");
+    if thanks_with_a_remark || opens_with_thanks && done {
         return Some(thanks_answer());
     }
     if !only_pleasantries {
@@ -1756,6 +1775,9 @@ fn is_context_term(term: &str) -> bool {
             | "get"
             // "can i still make it to eastside before they close": getting there is why hours matter.
             | "visit"
+            // "what services does this branch offer": the branch's details, unless a topic follows.
+            | "servic"
+            | "offer"
             // "is there a mahjong group anywhere": at any branch, not a topic.
             | "anywher"
             | "everywher"
@@ -1782,6 +1804,8 @@ fn is_event_word(term: &str) -> bool {
             | "next"
             | "upcom"
             | "come"
+            // "anything fun happening": what the patron hopes for, not a topic.
+            | "fun"
     )
 }
 
