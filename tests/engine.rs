@@ -1223,6 +1223,7 @@ fn thanks_with_a_remark_and_help_after_an_excuse_are_small_talk() {
         ),
         ("thanks!! way more helpful than the dmv today lol", "thanks"),
         ("I'm not very good at this chat stuff. What can I ask you?", "help"),
+        ("how does this chat work, what are you able to help with", "help"),
     ] {
         let answer = ask(&engine, text, None, now);
         assert_eq!(answer.kind, AnswerKind::Smalltalk, "{text}: {answer:?}");

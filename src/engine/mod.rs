@@ -1384,6 +1384,9 @@ fn smalltalk(words: &[String], asks: bool, knowledge: &Knowledge) -> Option<Answ
             "what can i ask",
             "what can you do",
             "what can you help me with",
+            "what can you help with",
+            "what are you able to help with",
+            "what are you able to do",
         ]
         .iter()
         .any(|phrase| text.ends_with(phrase));
