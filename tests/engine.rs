@@ -1263,3 +1263,27 @@ fn a_branch_pointed_at_is_not_asked_about_and_fun_is_not_a_topic() {
         assert_eq!(answer.target.as_deref(), Some("thanks"), "{text}: {answer:?}");
     }
 }
+
+#[test]
+fn taking_ones_name_off_a_list_is_cancelling() {
+    let (_directory, engine) = tiny_engine(
+        "[[faq]]\nid = \"place-hold\"\nquestion = \"How do I place a hold?\"\nanswer = \"Click Place Hold in the catalog.\"\n\n\
+         [[faq]]\nid = \"cancel-hold\"\nquestion = \"How do I cancel a hold?\"\nanswer = \"Open My Account > Holds and choose Cancel.\"\n\n\
+         [[faq]]\nid = \"hold-wait\"\nquestion = \"How long is the wait for a hold?\"\nanswer = \"Your place in line is under My Account.\"\nvariants = [\"waiting list\"]\n\n\
+         [[faq]]\nid = \"renew\"\nquestion = \"How do I renew my books?\"\nanswer = \"Online or by phone.\"\n\n\
+         [[faq]]\nid = \"wifi\"\nquestion = \"Is there free wifi?\"\nanswer = \"Yes, no password.\"\n\n\
+         [[faq]]\nid = \"printing\"\nquestion = \"How much does printing cost?\"\nanswer = \"10 cents a page.\"\n",
+    );
+    let answer = ask(
+        &engine,
+        "already bought the book myself. how do i take my name off the waiting list",
+        None,
+        local(2026, 12, 1, 10, 0),
+    );
+    // The entry it reads as (answered, or the guess handed to staff).
+    let read_as = answer
+        .target
+        .clone()
+        .or_else(|| answer.guess.as_ref().and_then(|guess| guess.target.clone()));
+    assert_eq!(read_as.as_deref(), Some("cancel-hold"), "{answer:?}");
+}

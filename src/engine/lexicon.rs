@@ -1241,6 +1241,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("getting a library card", "register card"),
     ("get the library card", "register card"),
     ("maker space", "makerspace"),
+    // Taking one's name or request off a list is cancelling it.
+    ("take my name off", "cancel"),
+    ("take the request off", "cancel request"),
+    ("take my request off", "cancel request"),
+    ("take the hold off", "cancel hold"),
+    ("take my hold off", "cancel hold"),
     ("card made", "register card"),
     ("apply for a card", "register card"),
     ("library card", "card"),

@@ -1187,6 +1187,10 @@ const NEEDS_PERSON: &[&str] = &[
     "how many people went",
     "how many people came",
     "how many people attended",
+    // A charge the patron disputes: staff decide.
+    "take the charge off",
+    "remove the charge",
+    "remove that charge",
     // A request to bend a rule for one patron.
     "make an exception",
     "an exception for",
