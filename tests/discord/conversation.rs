@@ -168,34 +168,13 @@ async fn escalation_reaches_staff_and_their_replies_reach_the_patron() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_to_a_ticket_post_the_store_never_linked_is_still_delivered() {
     let app = spawn_app().await;
-    app.fake.user_message(message(
-        &app.fake.next_id(),
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "who painted the mural by the stairs at main?",
-    ));
-    let ticket = app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
-    app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
+    let ticket = open_ticket(&app).await;
     // The same post under an id the store never recorded: what staff see when
     // refdesk stopped between posting a ticket and recording the post.
-    let unrecorded = message(
-        &app.fake.next_id(),
-        MAIN_STAFF,
-        Some(GUILD_ID),
-        bot_user(),
-        &ticket.content,
-    );
-    app.fake.user_message(reply_to(
-        message(
-            &app.fake.next_id(),
-            MAIN_STAFF,
-            Some(GUILD_ID),
-            user(STAFF, "sam"),
-            "Local artist Ana Ruiz, in 1998.",
-        ),
-        &unrecorded,
-    ));
+    let mut unrecorded = ticket.clone();
+    unrecorded["id"] = json!(app.fake.next_id());
+    app.fake
+        .user_message(staff_reply(&app.fake, &unrecorded, "Local artist Ana Ruiz, in 1998."));
     let answer = app.fake.wait_for_post(DM_CHANNEL, "Ana Ruiz").await;
     assert!(
         answer.content.contains("Answer to your question #1"),

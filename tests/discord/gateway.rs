@@ -6,31 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::fake::{FakeDiscord, GUILD_ID, bot_user, message, reply_to, user};
+use crate::fake::{FakeDiscord, GUILD_ID, bot_user, message, user};
 use crate::helpers::*;
-
-/// Opens ticket #1 from a DM and returns the ticket's message in Main's staff channel.
-async fn open_ticket(app: &App) -> serde_json::Value {
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "who painted the mural by the stairs at main?",
-    ));
-    let ticket = app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
-    app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
-    message(&ticket.id, MAIN_STAFF, Some(GUILD_ID), bot_user(), &ticket.content)
-}
-
-fn staff_reply(fake: &FakeDiscord, ticket: &serde_json::Value, text: &str) -> serde_json::Value {
-    let id = fake.next_id();
-    reply_to(
-        message(&id, MAIN_STAFF, Some(GUILD_ID), user(STAFF, "sam"), text),
-        ticket,
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_reply_posted_while_the_gateway_was_down_is_backfilled() {

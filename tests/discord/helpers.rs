@@ -17,7 +17,7 @@ use refdesk::knowledge::load_dir;
 use refdesk::store::Store;
 use tokio::task::JoinHandle;
 
-use crate::fake::FakeDiscord;
+use crate::fake::{FakeDiscord, GUILD_ID, bot_user, message, reply_to, user};
 
 /// A DM channel between a patron and the bot.
 pub const DM_CHANNEL: &str = "700000000000000001";
@@ -176,4 +176,27 @@ impl App {
         .await
         .expect("shutdown finishes");
     }
+}
+
+/// Opens ticket #1 from a DM and returns the ticket's message in Main's staff channel.
+pub async fn open_ticket(app: &App) -> serde_json::Value {
+    let question = app.fake.next_id();
+    app.fake.user_message(message(
+        &question,
+        DM_CHANNEL,
+        None,
+        user(PATRON, "pat"),
+        "who painted the mural by the stairs at main?",
+    ));
+    let ticket = app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
+    app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
+    message(&ticket.id, MAIN_STAFF, Some(GUILD_ID), bot_user(), &ticket.content)
+}
+
+pub fn staff_reply(fake: &FakeDiscord, ticket: &serde_json::Value, text: &str) -> serde_json::Value {
+    let id = fake.next_id();
+    reply_to(
+        message(&id, MAIN_STAFF, Some(GUILD_ID), user(STAFF, "sam"), text),
+        ticket,
+    )
 }
