@@ -1,6 +1,7 @@
 //! The answer engine on the bundled knowledge: the answer contract, date rules
 //! at fixed instants, bad input, the bundled case file's pass rate, and the
-//! leave-one-out self-check.
+//! leave-one-out self-check; a few cases on the 42-branch evaluation library when it is
+//! beside the clone.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -1286,4 +1287,46 @@ fn taking_ones_name_off_a_list_is_cancelling() {
         .clone()
         .or_else(|| answer.guess.as_ref().and_then(|guess| guess.target.clone()));
     assert_eq!(read_as.as_deref(), Some("cancel-hold"), "{answer:?}");
+}
+
+/// The 42-branch evaluation library beside the clone, when it is there (it is in CI).
+fn harbor_engine() -> Option<Engine> {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/knowledge");
+    if !directory.is_dir() {
+        eprintln!("skipping: {} is absent", directory.display());
+        return None;
+    }
+    let (knowledge, _) = load_dir(&directory).expect("the evaluation library loads");
+    Some(Engine::new(Arc::new(knowledge), EngineConfig::default()))
+}
+
+#[test]
+fn a_program_the_calendar_has_nothing_on_is_answered_from_the_faq() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    // Any instant: nothing here depends on the day.
+    let now = local(2027, 8, 3, 11, 5);
+    // Not "I don't see a matching event": the FAQ answers, or staff get it with the FAQ as the guess.
+    for (question, entry) in [
+        (
+            "another mom at the park mentioned a 1000 books before kindergarten program?? what is it and how do we join",
+            "1000-books",
+        ),
+        (
+            "my online college class needs someone to watch me take the final, can a librarian do that",
+            "test-proctoring",
+        ),
+    ] {
+        let answer = ask(&engine, question, None, now);
+        let named = match answer.kind {
+            AnswerKind::Faq => answer.target.clone(),
+            AnswerKind::Escalate => answer.guess.as_ref().and_then(|guess| guess.target.clone()),
+            _ => None,
+        };
+        assert_eq!(named.as_deref(), Some(entry), "{question}: {answer:?}");
+    }
+    // A series only the calendar knows is still a calendar question.
+    let still = ask(&engine, "is the chinese calligraphy class still happening", None, now);
+    assert_eq!(still.kind, AnswerKind::Events, "{still:?}");
 }

@@ -34,6 +34,9 @@ use crate::knowledge::Knowledge;
 
 /// The least language-model posterior an FAQ answer needs (see `faq_answer`).
 const LM_AGREEMENT: f32 = 0.1;
+/// How strongly the language model must prefer an FAQ entry for it to answer a question about
+/// a program the calendar has nothing on.
+const EVENT_FAQ_AGREEMENT: f32 = 0.5;
 /// How far above its own score a FAQ match's confidence may rise on its lead over the runner-up.
 const WEAK_MATCH_LEAD: f32 = 0.15;
 
@@ -556,6 +559,21 @@ impl Engine {
                 days_named,
             };
             let answer = self.events.answer(knowledge, &request, now, event_confidence);
+            // "a 1000 books before kindergarten program?? how do we join", "do i need to sign up
+            // for programs": no moment is asked and the calendar has nothing on the topic, so the
+            // program itself is asked about. An FAQ entry both models find answers it instead,
+            // unless a word only event titles use names a series ("is the calligraphy class still on").
+            let nothing_on_the_calendar = answer.text.starts_with("I don't see");
+            if nothing_on_the_calendar
+                && !about_a_moment
+                && !calendar
+                && !calendar_only_word
+                && !topic_terms.is_empty()
+                && let Some(top) = faq_matches.first()
+                && top.posterior >= EVENT_FAQ_AGREEMENT
+            {
+                return self.faq_answer(faq, &faq_matches, &query, branch);
+            }
             if event_confidence < self.config.escalate_below {
                 let guess = Guess {
                     kind: AnswerKind::Events,
@@ -827,6 +845,7 @@ impl Cues {
                             | "twelve"
                             | "extra"
                             | "more"
+                            | "per"
                     )
             });
             let rate = matches!(words.get(position + 1).map(String::as_str), Some("a" | "per" | "each"));
@@ -856,6 +875,15 @@ impl Cues {
                 )
             })
         };
+        // "close to the top of the list", "a closed door room": near, or shut, not a schedule.
+        let describes_a_thing = |position: usize| {
+            let next = words.get(position + 1).map(String::as_str);
+            matches!(words[position].as_str(), "close" | "closed")
+                && matches!(next, Some("to" | "by" | "enough" | "door" | "doors"))
+        };
+        // "is there somewhere to drop books off after hours? you're always closed when i'm off":
+        // the question is what can be done while closed, so closing words only explain it.
+        let after_hours = has("afterhour");
         // "when was the library opened" asks about history.
         let past = has("was") || has("were") || has("first") || has("built");
         let hours = words.iter().enumerate().any(|(position, word)| {
@@ -874,7 +902,9 @@ impl Cues {
                         | "reopens"
                         | "reopening"
                 ) && !takes_object(position)
-                    && !while_open(position))
+                    && !while_open(position)
+                    && !describes_a_thing(position)
+                    && !after_hours)
                 // "just opened a dog grooming business" opened something of the patron's.
                 || (word == "opened"
                     && !past
@@ -1901,6 +1931,16 @@ mod tests {
             ("libby has been stuck for an hour and wont open the book", false),
             ("is it open the whole day on saturday", true),
             ("are you open the 26th", true),
+            ("how much does a page make per hour", false),
+            ("im close to the top of the list, can i push it back", false),
+            ("need a closed door spot i can book for a call", false),
+            ("is the library close to the bus stop", false),
+            (
+                "the library is always closed when im off, can i drop books off after hours",
+                false,
+            ),
+            ("what time do you close on friday", true),
+            ("are you closed on monday", true),
         ];
         for (message, hours) in cases {
             assert_eq!(cues(message).hours, hours, "{message:?}");
