@@ -396,6 +396,7 @@ mod tests {
             ("i dont know the 4 numbers to get in", &["password"], &[]),
             ("my 4 digit code isnt working", &["password"], &[]),
             ("i dont remember what i set it to", &["forget"], &[]),
+            ("are the bathrooms accessible", &["restroom"], &[]),
             ("my uncle never learned to read", &["literaci"], &[]),
             ("does the bookmobile come out to the trailer park", &[], &["parking"]),
             ("where do i park", &["parking"], &[]),
