@@ -875,11 +875,30 @@ impl Cues {
                 )
             })
         };
-        // "close to the top of the list", "a closed door room": near, or shut, not a schedule.
+        // "close to the top of the list", "a closed door room", "open seating areas", "an open
+        // mic": near, shut, or a kind of place or event, not a schedule.
         let describes_a_thing = |position: usize| {
             let next = words.get(position + 1).map(String::as_str);
             matches!(words[position].as_str(), "close" | "closed")
                 && matches!(next, Some("to" | "by" | "enough" | "door" | "doors"))
+                || words[position] == "open"
+                    && matches!(
+                        next,
+                        Some(
+                            "seating"
+                                | "seat"
+                                | "seats"
+                                | "area"
+                                | "areas"
+                                | "space"
+                                | "spaces"
+                                | "mic"
+                                | "plan"
+                                | "source"
+                                | "enrollment"
+                                | "tables"
+                        )
+                    )
         };
         // "is there somewhere to drop books off after hours? you're always closed when i'm off":
         // the question is what can be done while closed, so closing words only explain it.
@@ -1934,6 +1953,8 @@ mod tests {
             ("how much does a page make per hour", false),
             ("im close to the top of the list, can i push it back", false),
             ("need a closed door spot i can book for a call", false),
+            ("open seating areas distract me, can i book a small room", false),
+            ("is there an open mic night", false),
             ("is the library close to the bus stop", false),
             (
                 "the library is always closed when im off, can i drop books off after hours",
