@@ -1330,3 +1330,22 @@ fn a_program_the_calendar_has_nothing_on_is_answered_from_the_faq() {
     let still = ask(&engine, "is the chinese calligraphy class still happening", None, now);
     assert_eq!(still.kind, AnswerKind::Events, "{still:?}");
 }
+
+#[test]
+fn someone_else_learning_what_a_patron_borrows_is_a_privacy_question() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    let now = local(2027, 3, 2, 10, 0);
+    for question in [
+        "could my wife find out which books i borrow",
+        "would my employer know what i have been reading",
+        "will you tell my parents what i check out? asking for a friend",
+    ] {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.label(), "faq:privacy", "{question}: {answer:?}");
+    }
+    // The patron's own list is not.
+    let own = ask(&engine, "how do i find out what books i have checked out", None, now);
+    assert_ne!(own.target.as_deref(), Some("privacy"), "{own:?}");
+}

@@ -994,6 +994,8 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("picking up", "pickup"),
     ("pick it up", "pickup"),
     ("pick them up", "pickup"),
+    // An aside that says nothing about the question.
+    ("asking for a friend", ""),
     ("let me know", "notify"),
     ("let you know", "notify"),
     ("tell me when", "notify"),

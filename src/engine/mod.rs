@@ -37,6 +37,8 @@ const LM_AGREEMENT: f32 = 0.1;
 /// How strongly the language model must prefer an FAQ entry for it to answer a question about
 /// a program the calendar has nothing on.
 const EVENT_FAQ_AGREEMENT: f32 = 0.5;
+/// What a word counts once the question's wording has said what it means (see `question_terms`).
+const IMPLIED_WORD_TRUST: f32 = 0.3;
 /// How far above its own score a FAQ match's confidence may rise on its lead over the runner-up.
 const WEAK_MATCH_LEAD: f32 = 0.15;
 
@@ -226,7 +228,7 @@ impl Engine {
         });
         cues.location |= finds_a_branch;
         cues.branch_info |= finds_a_branch;
-        let query = self.query_terms(faq, &words);
+        let query = self.question_terms(faq, &surface, &words);
         let topic: Vec<QueryTerm> = query
             .iter()
             .filter(|term| !is_context_term(&term.term))
@@ -616,7 +618,7 @@ impl Engine {
         let mentions = self.branches.find(&surface);
         let remaining = words_outside(&surface, &mentions);
         let words = self.pipeline.words_of(&remaining);
-        let query = self.query_terms(&self.faq, &words);
+        let query = self.question_terms(&self.faq, &surface, &words);
         let mut lines = vec![format!(
             "branches: {:?}",
             mentions.iter().map(|mention| &mention.branch_id).collect::<Vec<_>>()
@@ -730,6 +732,32 @@ impl Engine {
             return escalate(knowledge, branch, Some(guess));
         };
         Answer::new(AnswerKind::Faq, Some(faq.id.clone()), confidence, faq.answer.clone())
+    }
+
+    /// The terms a question is searched with: its words' terms, and what its wording implies.
+    fn question_terms(&self, faq: &FaqIndex, surface: &[String], words: &[Word]) -> Vec<QueryTerm> {
+        let mut query = self.query_terms(faq, words);
+        // "can my boss find out what books i check out": someone else learning what a patron
+        // borrows is a question about privacy, though no word of it says so.
+        // Who would learn what, and how, are then part of that question ("my husband" is not a
+        // proxy picking up holds, "my job" not a job search, "what i read" not learning to read).
+        if let Some(implied) = who_learns_my_borrowing(surface) {
+            let told: Vec<String> = implied.iter().map(|word| self.pipeline.term(word)).collect();
+            for term in query.iter_mut().filter(|term| told.contains(&term.term)) {
+                term.trust *= IMPLIED_WORD_TRUST;
+            }
+            for meant in ["privacy", "borrow"] {
+                let meant = self.pipeline.term(meant);
+                match query.iter_mut().find(|term| term.term == meant) {
+                    Some(term) => term.trust = 1.0,
+                    None => query.push(QueryTerm {
+                        term: meant,
+                        trust: 1.0,
+                    }),
+                }
+            }
+        }
+        query
     }
 
     /// Query terms with typos corrected against the knowledge base's vocabulary.
@@ -1603,6 +1631,84 @@ fn collapse_repeats(word: &str) -> String {
     collapsed
 }
 
+/// "can my husband find out what books i check out", "would my job ever find out what i borrow",
+/// "will you tell my parents which books i read": another person learning what the patron
+/// borrows. "how can i see what i checked out" is the patron's own list, not this.
+/// Returns the words saying who learns what and how, which the privacy of a borrowing record explains.
+fn who_learns_my_borrowing(surface: &[String]) -> Option<[&str; 3]> {
+    const SOMEONE_ELSE: &[&str] = &[
+        "husband",
+        "wife",
+        "spouse",
+        "partner",
+        "boyfriend",
+        "girlfriend",
+        "parent",
+        "parents",
+        "mom",
+        "dad",
+        "mother",
+        "father",
+        "boss",
+        "employer",
+        "job",
+        "work",
+        "police",
+        "cops",
+        "government",
+        "anyone",
+        "anybody",
+        "someone",
+        "somebody",
+        "people",
+        "ex",
+        "school",
+        "teacher",
+        "landlord",
+        "family",
+        "roommate",
+        "others",
+        "staff",
+        "librarians",
+    ];
+    const LEARN: &[&str] = &[
+        "find", "know", "see", "look", "track", "access", "tell", "share", "show", "check",
+    ];
+    const BORROWING: &[&str] = &[
+        "borrow",
+        "borrowed",
+        "borrowing",
+        "check",
+        "checked",
+        "checking",
+        "checkout",
+        "checkouts",
+        "read",
+        "reading",
+        "rent",
+        "rented",
+        "history",
+        "record",
+        "records",
+    ];
+    let learn = surface.iter().position(|word| LEARN.contains(&word.as_str()))?;
+    let near_before = &surface[learn.saturating_sub(4)..learn];
+    let near_after = &surface[learn + 1..(learn + 4).min(surface.len())];
+    let someone_else = near_before
+        .iter()
+        .chain(near_after)
+        .find(|word| SOMEONE_ELSE.contains(&word.as_str()))?;
+    let what = surface[learn + 1..]
+        .iter()
+        .position(|word| matches!(word.as_str(), "what" | "which"))
+        .map(|offset| learn + 1 + offset)?;
+    let borrowed = surface[what + 1..]
+        .iter()
+        .take(5)
+        .find(|word| BORROWING.contains(&word.as_str()))?;
+    Some([someone_else.as_str(), surface[learn].as_str(), borrowed.as_str()])
+}
+
 /// "homework help", "help filing taxes": the word help with a topic is a question about a
 /// service, not a request for the bot's menu. Only the bare request ("help", "can you help me",
 /// "what can you do") is.
@@ -1965,6 +2071,30 @@ mod tests {
         ];
         for (message, hours) in cases {
             assert_eq!(cues(message).hours, hours, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn someone_else_learning_what_i_borrow() {
+        let pipeline = TextPipeline::new(&[]);
+        let read =
+            |message: &str| who_learns_my_borrowing(&pipeline.surface_words(message)).map(|words| words[0].to_string());
+        assert_eq!(
+            read("can my husband find out what books i check out").as_deref(),
+            Some("husband")
+        );
+        assert_eq!(read("would my job ever find out what i borrow").as_deref(), Some("job"));
+        assert_eq!(
+            read("will you tell my parents which books i read").as_deref(),
+            Some("parents")
+        );
+        for own in [
+            "how can i see what i checked out",
+            "how do i find out what books i have checked out",
+            "can someone show me how to check out ebooks",
+            "my husband wants to pick up my hold",
+        ] {
+            assert_eq!(read(own), None, "{own}");
         }
     }
 
