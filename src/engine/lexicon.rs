@@ -994,6 +994,14 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("picking up", "pickup"),
     ("pick it up", "pickup"),
     ("pick them up", "pickup"),
+    // Texting a question is asking a librarian, not choosing how notices arrive.
+    ("text a question", "librarian text"),
+    ("text questions", "librarian text"),
+    ("text you a question", "librarian text"),
+    ("text you questions", "librarian text"),
+    ("text you guys questions", "librarian text"),
+    ("text you guys a question", "librarian text"),
+    ("text my question", "librarian text"),
     // An aside that says nothing about the question.
     ("asking for a friend", ""),
     ("let me know", "notify"),

@@ -757,6 +757,20 @@ impl Engine {
                 }
             }
         }
+        // "can my daughter pick up my holds": another person collecting for the patron.
+        if let Some(person) = someone_collects_for_me(surface) {
+            let person = self.pipeline.term(person);
+            for term in query.iter_mut().filter(|term| term.term == person) {
+                term.trust *= IMPLIED_WORD_TRUST;
+            }
+            let someone = self.pipeline.term("someone");
+            if !query.iter().any(|term| term.term == someone) {
+                query.push(QueryTerm {
+                    term: someone,
+                    trust: 1.0,
+                });
+            }
+        }
         query
     }
 
@@ -1709,6 +1723,19 @@ fn who_learns_my_borrowing(surface: &[String]) -> Option<[&str; 3]> {
     Some([someone_else.as_str(), surface[learn].as_str(), borrowed.as_str()])
 }
 
+/// "can my daughter pick up my holds", "could my mom grab the books i requested": a member of
+/// the family collecting what the patron borrows. Returns who.
+fn someone_collects_for_me(surface: &[String]) -> Option<&str> {
+    surface.windows(3).enumerate().find_map(|(position, window)| {
+        let family = lexicon::in_concept("child", &window[1]) || lexicon::in_concept("parent", &window[1]);
+        let collects = matches!(window[2].as_str(), "pick" | "get" | "grab" | "collect");
+        let for_me = surface[position + 3..]
+            .iter()
+            .any(|word| matches!(word.as_str(), "my" | "me" | "mine" | "i"));
+        (window[0] == "my" && family && collects && for_me).then_some(window[1].as_str())
+    })
+}
+
 /// "homework help", "help filing taxes": the word help with a topic is a question about a
 /// service, not a request for the bot's menu. Only the bare request ("help", "can you help me",
 /// "what can you do") is.
@@ -2096,6 +2123,16 @@ mod tests {
         ] {
             assert_eq!(read(own), None, "{own}");
         }
+    }
+
+    #[test]
+    fn family_collecting_for_the_patron() {
+        let pipeline = TextPipeline::new(&[]);
+        let read = |message: &str| someone_collects_for_me(&pipeline.surface_words(message)).map(str::to_string);
+        assert_eq!(read("can my daughter pick up my holds").as_deref(), Some("daughter"));
+        assert_eq!(read("could my mom grab the books i requested").as_deref(), Some("mom"));
+        assert_eq!(read("can i pick up holds for my mom"), None);
+        assert_eq!(read("my son wants to get a card"), None);
     }
 
     #[test]

@@ -397,6 +397,7 @@ mod tests {
             ("my 4 digit code isnt working", &["password"], &[]),
             ("i dont remember what i set it to", &["forget"], &[]),
             ("are the bathrooms accessible", &["restroom"], &[]),
+            ("can i text a question to the library", &["librarian", "text"], &[]),
             ("returned it but my account still lists it as out", &["stillshow"], &[]),
             ("my uncle never learned to read", &["literaci"], &[]),
             ("does the bookmobile come out to the trailer park", &[], &["parking"]),
