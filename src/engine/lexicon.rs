@@ -994,6 +994,10 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("picking up", "pickup"),
     ("pick it up", "pickup"),
     ("pick them up", "pickup"),
+    // Another of something the patron already has replaces it ("chewed up my card, how do i
+    // get a new one").
+    ("a new one", "replace"),
+    ("get new one", "replace"),
     // Texting a question is asking a librarian, not choosing how notices arrive.
     ("text a question", "librarian text"),
     ("text questions", "librarian text"),

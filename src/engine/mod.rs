@@ -757,6 +757,21 @@ impl Engine {
                 }
             }
         }
+        // "my puppy chewed up my library card": a damaged card is replaced, whoever damaged it;
+        // the damage and the dog are how, not what is asked.
+        if card_is_damaged(surface, &self.pipeline) {
+            let how = [self.pipeline.term("damage"), self.pipeline.term("dog")];
+            for term in query.iter_mut().filter(|term| how.contains(&term.term)) {
+                term.trust *= IMPLIED_WORD_TRUST;
+            }
+            let replace = self.pipeline.term("replace");
+            if !query.iter().any(|term| term.term == replace) {
+                query.push(QueryTerm {
+                    term: replace,
+                    trust: 1.0,
+                });
+            }
+        }
         // "can my daughter pick up my holds": another person collecting for the patron.
         if let Some(person) = someone_collects_for_me(surface) {
             let person = self.pipeline.term(person);
@@ -1723,6 +1738,35 @@ fn who_learns_my_borrowing(surface: &[String]) -> Option<[&str; 3]> {
     Some([someone_else.as_str(), surface[learn].as_str(), borrowed.as_str()])
 }
 
+/// "my puppy chewed up my library card", "my card got wet and wont scan": the card itself damaged.
+fn card_is_damaged(surface: &[String], pipeline: &TextPipeline) -> bool {
+    const ITEMS: &[&str] = &[
+        "book",
+        "books",
+        "dvd",
+        "dvds",
+        "cd",
+        "cds",
+        "item",
+        "items",
+        "movie",
+        "magazine",
+        "laptop",
+        "hotspot",
+        "kit",
+        "tool",
+        "audiobook",
+    ];
+    let damage = pipeline.term("damage");
+    surface.iter().enumerate().any(|(position, word)| {
+        let near = &surface[position.saturating_sub(3)..(position + 5).min(surface.len())];
+        // "ripped a book, will it go on my card" damaged the book.
+        pipeline.term(word) == damage
+            && near.iter().any(|near| near == "card")
+            && !near.iter().any(|near| ITEMS.contains(&near.as_str()))
+    })
+}
+
 /// "can my daughter pick up my holds", "could my mom grab the books i requested": a member of
 /// the family collecting what the patron borrows. Returns who.
 fn someone_collects_for_me(surface: &[String]) -> Option<&str> {
@@ -2133,6 +2177,16 @@ mod tests {
         assert_eq!(read("could my mom grab the books i requested").as_deref(), Some("mom"));
         assert_eq!(read("can i pick up holds for my mom"), None);
         assert_eq!(read("my son wants to get a card"), None);
+    }
+
+    #[test]
+    fn a_damaged_card_is_not_a_damaged_item() {
+        let pipeline = TextPipeline::new(&[]);
+        let read = |message: &str| card_is_damaged(&pipeline.surface_words(message), &pipeline);
+        assert!(read("my puppy chewed up my library card"));
+        assert!(read("my card got damaged in the wash"));
+        assert!(!read("my dog chewed a library book"));
+        assert!(!read("i damaged a dvd, will it go on my card"));
     }
 
     #[test]
