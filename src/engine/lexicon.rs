@@ -758,6 +758,20 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
     ),
     ("help", &["help", "assist", "assistance", "support"]),
     (
+        "change",
+        &[
+            "change",
+            "changes",
+            "changed",
+            "changing",
+            "switched",
+            "switching",
+            "swap",
+            "swapped",
+            "swapping",
+        ],
+    ),
+    (
         "restroom",
         &[
             "restroom",
@@ -994,6 +1008,20 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("picking up", "pickup"),
     ("pick it up", "pickup"),
     ("pick them up", "pickup"),
+    // To switch something is to change it; a Switch alone is a game console.
+    ("switch which", "change which"),
+    ("switch my", "change my"),
+    ("switch to", "change to"),
+    ("switch from", "change from"),
+    ("switch it", "change it"),
+    ("switch over", "change"),
+    ("switch the", "change the"),
+    ("switch off", "turn off"),
+    ("switch on", "turn on"),
+    // Where holds are sent is where they are picked up.
+    ("get sent to", "pickup"),
+    ("gets sent to", "pickup"),
+    ("be sent to", "pickup"),
     // Another of something the patron already has replaces it ("chewed up my card, how do i
     // get a new one").
     ("a new one", "replace"),

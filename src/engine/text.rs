@@ -398,6 +398,12 @@ mod tests {
             ("i dont remember what i set it to", &["forget"], &[]),
             ("are the bathrooms accessible", &["restroom"], &[]),
             ("can i text a question to the library", &["librarian", "text"], &[]),
+            (
+                "how do i switch which library my holds get sent to",
+                &["change", "pickup"],
+                &[],
+            ),
+            ("is the new zelda game for switch on the shelf", &[], &["change"]),
             ("returned it but my account still lists it as out", &["stillshow"], &[]),
             ("my uncle never learned to read", &["literaci"], &[]),
             ("does the bookmobile come out to the trailer park", &[], &["parking"]),
