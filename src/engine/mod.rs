@@ -738,55 +738,41 @@ impl Engine {
     fn question_terms(&self, faq: &FaqIndex, surface: &[String], words: &[Word]) -> Vec<QueryTerm> {
         let mut query = self.query_terms(faq, words);
         // "can my boss find out what books i check out": someone else learning what a patron
-        // borrows is a question about privacy, though no word of it says so.
-        // Who would learn what, and how, are then part of that question ("my husband" is not a
-        // proxy picking up holds, "my job" not a job search, "what i read" not learning to read).
-        if let Some(implied) = who_learns_my_borrowing(surface) {
-            let told: Vec<String> = implied.iter().map(|word| self.pipeline.term(word)).collect();
-            for term in query.iter_mut().filter(|term| told.contains(&term.term)) {
-                term.trust *= IMPLIED_WORD_TRUST;
-            }
-            for meant in ["privacy", "borrow"] {
-                let meant = self.pipeline.term(meant);
-                match query.iter_mut().find(|term| term.term == meant) {
-                    Some(term) => term.trust = 1.0,
-                    None => query.push(QueryTerm {
-                        term: meant,
-                        trust: 1.0,
-                    }),
-                }
-            }
+        // borrows is a question about privacy, though no word of it says so. Who would learn
+        // what, and how, are part of that question ("my husband" is not a proxy picking up holds,
+        // "my job" not a job search, "what i read" not learning to read).
+        if let Some(said) = who_learns_my_borrowing(surface) {
+            self.imply(&mut query, &said, &["privacy", "borrow"]);
         }
         // "my puppy chewed up my library card": a damaged card is replaced, whoever damaged it;
         // the damage and the dog are how, not what is asked.
         if card_is_damaged(surface, &self.pipeline) {
-            let how = [self.pipeline.term("damage"), self.pipeline.term("dog")];
-            for term in query.iter_mut().filter(|term| how.contains(&term.term)) {
-                term.trust *= IMPLIED_WORD_TRUST;
-            }
-            let replace = self.pipeline.term("replace");
-            if !query.iter().any(|term| term.term == replace) {
-                query.push(QueryTerm {
-                    term: replace,
-                    trust: 1.0,
-                });
-            }
+            self.imply(&mut query, &["damage", "dog"], &["replace"]);
         }
         // "can my daughter pick up my holds": another person collecting for the patron.
         if let Some(person) = someone_collects_for_me(surface) {
-            let person = self.pipeline.term(person);
-            for term in query.iter_mut().filter(|term| term.term == person) {
-                term.trust *= IMPLIED_WORD_TRUST;
-            }
-            let someone = self.pipeline.term("someone");
-            if !query.iter().any(|term| term.term == someone) {
-                query.push(QueryTerm {
-                    term: someone,
-                    trust: 1.0,
-                });
-            }
+            self.imply(&mut query, &[person], &["someone"]);
         }
         query
+    }
+
+    /// What a wording implies: the terms of the words it explains count `IMPLIED_WORD_TRUST`,
+    /// and the terms it means count in full.
+    fn imply(&self, query: &mut Vec<QueryTerm>, explained: &[&str], meant: &[&str]) {
+        let explained: Vec<String> = explained.iter().map(|word| self.pipeline.term(word)).collect();
+        for term in query.iter_mut().filter(|term| explained.contains(&term.term)) {
+            term.trust *= IMPLIED_WORD_TRUST;
+        }
+        for meant in meant {
+            let meant = self.pipeline.term(meant);
+            match query.iter_mut().find(|term| term.term == meant) {
+                Some(term) => term.trust = 1.0,
+                None => query.push(QueryTerm {
+                    term: meant,
+                    trust: 1.0,
+                }),
+            }
+        }
     }
 
     /// Query terms with typos corrected against the knowledge base's vocabulary.
@@ -1665,21 +1651,8 @@ fn collapse_repeats(word: &str) -> String {
 /// borrows. "how can i see what i checked out" is the patron's own list, not this.
 /// Returns the words saying who learns what and how, which the privacy of a borrowing record explains.
 fn who_learns_my_borrowing(surface: &[String]) -> Option<[&str; 3]> {
-    const SOMEONE_ELSE: &[&str] = &[
-        "husband",
-        "wife",
-        "spouse",
-        "partner",
-        "boyfriend",
-        "girlfriend",
-        "parent",
-        "parents",
-        "mom",
-        "dad",
-        "mother",
-        "father",
-        "boss",
-        "employer",
+    // Besides the lexicon's people ("someone", "parent"): whoever else might ask for a record.
+    const OTHERS: &[&str] = &[
         "job",
         "work",
         "police",
@@ -1687,19 +1660,19 @@ fn who_learns_my_borrowing(surface: &[String]) -> Option<[&str; 3]> {
         "government",
         "anyone",
         "anybody",
-        "someone",
-        "somebody",
         "people",
         "ex",
         "school",
         "teacher",
         "landlord",
         "family",
-        "roommate",
         "others",
         "staff",
         "librarians",
     ];
+    let someone_else = |word: &&String| {
+        lexicon::in_concept("someone", word) || lexicon::in_concept("parent", word) || OTHERS.contains(&word.as_str())
+    };
     const LEARN: &[&str] = &[
         "find", "know", "see", "look", "track", "access", "tell", "share", "show", "check",
     ];
@@ -1723,10 +1696,7 @@ fn who_learns_my_borrowing(surface: &[String]) -> Option<[&str; 3]> {
     let learn = surface.iter().position(|word| LEARN.contains(&word.as_str()))?;
     let near_before = &surface[learn.saturating_sub(4)..learn];
     let near_after = &surface[learn + 1..(learn + 4).min(surface.len())];
-    let someone_else = near_before
-        .iter()
-        .chain(near_after)
-        .find(|word| SOMEONE_ELSE.contains(&word.as_str()))?;
+    let someone_else = near_before.iter().chain(near_after).find(someone_else)?;
     let what = surface[learn + 1..]
         .iter()
         .position(|word| matches!(word.as_str(), "what" | "which"))
