@@ -220,7 +220,7 @@ impl EventIndex {
     ) -> Answer {
         let today = now.date();
         let answer = self.answer_in_range(knowledge, request, now, confidence);
-        let nothing_then = answer.text.starts_with("I don't see");
+        let nothing_then = found_nothing(&answer);
         if !(nothing_then && request.days_named && !request.topic.is_empty()) {
             return answer;
         }
@@ -233,12 +233,12 @@ impl EventIndex {
             ..*request
         };
         let mut fallback = self.answer_in_range(knowledge, &later, now, confidence);
-        if fallback.text.starts_with("I don't see") {
+        if found_nothing(&fallback) {
             // "central library thursday events? im free after 5": nothing anywhere matches the
             // other words, so they did not name an event; everything on the day asked is the answer.
             let everything = EventRequest { topic: &[], ..*request };
             let mut everything_then = self.answer_in_range(knowledge, &everything, now, confidence);
-            if everything_then.text.starts_with("I don't see") {
+            if found_nothing(&everything_then) {
                 return answer;
             }
             everything_then.text = format!(
@@ -354,7 +354,7 @@ impl EventIndex {
         let text = if found.is_empty() {
             let when = format_span(request.from, to, today);
             format!(
-                "I don't see {} {where_name} {when}.",
+                "{NOTHING_FOUND} {} {where_name} {when}.",
                 if topical { "a matching event" } else { "any events" },
             )
         } else {
@@ -499,6 +499,14 @@ fn describe_occurrence(
         line.push_str(&format!(" {link}"));
     }
     line
+}
+
+/// How an answer that lists no event begins.
+const NOTHING_FOUND: &str = "I don't see";
+
+/// Whether an events answer found nothing to list.
+pub fn found_nothing(answer: &Answer) -> bool {
+    answer.text.starts_with(NOTHING_FOUND)
 }
 
 #[cfg(test)]

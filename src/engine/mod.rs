@@ -565,7 +565,7 @@ impl Engine {
             // for programs": no moment is asked and the calendar has nothing on the topic, so the
             // program itself is asked about. An FAQ entry both models find answers it instead,
             // unless a word only event titles use names a series ("is the calligraphy class still on").
-            let nothing_on_the_calendar = answer.text.starts_with("I don't see");
+            let nothing_on_the_calendar = events::found_nothing(&answer);
             if nothing_on_the_calendar
                 && !about_a_moment
                 && !calendar
@@ -1727,13 +1727,17 @@ fn card_is_damaged(surface: &[String], pipeline: &TextPipeline) -> bool {
         "tool",
         "audiobook",
     ];
+    // Most questions never say "card": then no word needs stemming here.
+    if !surface.iter().any(|word| word == "card") {
+        return false;
+    }
     let damage = pipeline.term("damage");
     surface.iter().enumerate().any(|(position, word)| {
         let near = &surface[position.saturating_sub(3)..(position + 5).min(surface.len())];
         // "ripped a book, will it go on my card" damaged the book.
-        pipeline.term(word) == damage
-            && near.iter().any(|near| near == "card")
+        near.iter().any(|near| near == "card")
             && !near.iter().any(|near| ITEMS.contains(&near.as_str()))
+            && pipeline.term(word) == damage
     })
 }
 
@@ -1741,12 +1745,14 @@ fn card_is_damaged(surface: &[String], pipeline: &TextPipeline) -> bool {
 /// the family collecting what the patron borrows. Returns who.
 fn someone_collects_for_me(surface: &[String]) -> Option<&str> {
     surface.windows(3).enumerate().find_map(|(position, window)| {
-        let family = lexicon::in_concept("child", &window[1]) || lexicon::in_concept("parent", &window[1]);
-        let collects = matches!(window[2].as_str(), "pick" | "get" | "grab" | "collect");
-        let for_me = surface[position + 3..]
-            .iter()
-            .any(|word| matches!(word.as_str(), "my" | "me" | "mine" | "i"));
-        (window[0] == "my" && family && collects && for_me).then_some(window[1].as_str())
+        let collects = window[0] == "my" && matches!(window[2].as_str(), "pick" | "get" | "grab" | "collect");
+        let family = || lexicon::in_concept("child", &window[1]) || lexicon::in_concept("parent", &window[1]);
+        let for_me = || {
+            surface[position + 3..]
+                .iter()
+                .any(|word| matches!(word.as_str(), "my" | "me" | "mine" | "i"))
+        };
+        (collects && family() && for_me()).then_some(window[1].as_str())
     })
 }
 
