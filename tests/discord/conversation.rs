@@ -11,14 +11,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_direct_message_is_answered() {
     let app = spawn_app().await;
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "is main open tomorrow?",
-    ));
+    patron_dm(&app, "is main open tomorrow?");
     let answer = app.fake.wait_for_post(DM_CHANNEL, "Main Library").await;
     assert!(answer.content.contains("open"), "{}", answer.content);
     // In a DM the answer is not threaded.
@@ -108,14 +101,7 @@ async fn a_question_in_a_branch_channel_gets_that_branchs_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escalation_reaches_staff_and_their_replies_reach_the_patron() {
     let app = spawn_app().await;
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "who painted the mural by the stairs at main?",
-    ));
+    patron_dm(&app, "who painted the mural by the stairs at main?");
     let ticket = app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
     assert!(
         ticket
@@ -236,14 +222,7 @@ async fn a_telegram_patron_is_answered_by_staff_on_discord() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_using_reply_outside_staff_channels_is_refused() {
     let app = spawn_app().await;
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "who painted the mural by the stairs at main?",
-    ));
+    patron_dm(&app, "who painted the mural by the stairs at main?");
     app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
     app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
 

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::fake::{message, user};
 use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,14 +12,7 @@ async fn a_server_error_is_retried_with_the_same_nonce_and_posts_once() {
     let app = spawn_app().await;
     app.fake
         .fail_next_post(502, json!({"code": 0, "message": "Bad Gateway"}));
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "is main open tomorrow?",
-    ));
+    patron_dm(&app, "is main open tomorrow?");
     app.fake.wait_for_post(DM_CHANNEL, "Main Library").await;
     let attempts = app.fake.post_attempts();
     assert_eq!(attempts.len(), 2, "{attempts:?}");
@@ -37,14 +29,7 @@ async fn a_timed_out_post_that_did_arrive_is_not_posted_twice() {
     // timeout): the retry carries the same nonce, and Discord returns the
     // message it already has.
     app.fake.lose_next_post_response();
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "is main open tomorrow?",
-    ));
+    patron_dm(&app, "is main open tomorrow?");
     app.fake
         .wait_for("two attempts", |fake| (fake.post_attempts().len() >= 2).then_some(()))
         .await;
@@ -61,14 +46,7 @@ async fn a_rate_limit_is_waited_out() {
         429,
         json!({"message": "You are being rate limited.", "retry_after": 0.6, "global": false}),
     );
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "is main open tomorrow?",
-    ));
+    patron_dm(&app, "is main open tomorrow?");
     app.fake.wait_for_post(DM_CHANNEL, "Main Library").await;
     let attempts = app.fake.post_attempts();
     assert_eq!(attempts.len(), 2, "{attempts:?}");

@@ -72,14 +72,7 @@ async fn malformed_events_are_skipped_and_later_ones_handled() {
     app.fake
         .dispatch("MESSAGE_CREATE", json!({"id": "1", "channel_id": DM_CHANNEL}));
     app.fake.send_raw("{not json");
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "is main open tomorrow?",
-    ));
+    patron_dm(&app, "is main open tomorrow?");
     app.fake.wait_for_post(DM_CHANNEL, "Main Library").await;
     // The session survived: no new identify.
     assert_eq!(app.fake.identifies(), 1);
@@ -203,14 +196,7 @@ async fn a_live_stream_across_a_drop_loses_nothing() {
 async fn a_dm_sent_while_the_gateway_was_down_is_backfilled() {
     let app = spawn_app().await;
     // The patron's DM channel becomes known when its first message arrives live.
-    let first = app.fake.next_id();
-    app.fake.user_message(message(
-        &first,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "is main open tomorrow?",
-    ));
+    patron_dm(&app, "is main open tomorrow?");
     app.fake.wait_for_post(DM_CHANNEL, "Main Library is").await;
 
     app.fake.drop_gateway();

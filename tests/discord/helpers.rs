@@ -178,16 +178,17 @@ impl App {
     }
 }
 
+/// A patron's direct message to the bot; returns the message's id.
+pub fn patron_dm(app: &App, text: &str) -> String {
+    let id = app.fake.next_id();
+    app.fake
+        .user_message(message(&id, DM_CHANNEL, None, user(PATRON, "pat"), text));
+    id
+}
+
 /// Opens ticket #1 from a DM and returns the ticket's message in Main's staff channel.
 pub async fn open_ticket(app: &App) -> serde_json::Value {
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "who painted the mural by the stairs at main?",
-    ));
+    patron_dm(app, "who painted the mural by the stairs at main?");
     let ticket = app.fake.wait_for_post(MAIN_STAFF, "Ticket #1").await;
     app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
     message(&ticket.id, MAIN_STAFF, Some(GUILD_ID), bot_user(), &ticket.content)

@@ -8,14 +8,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everyone_in_patron_text_never_pings() {
     let app = spawn_app().await;
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        "/staff @everyone <@&4242> **urgent** help\n# now",
-    ));
+    patron_dm(&app, "/staff @everyone <@&4242> **urgent** help\n# now");
     let ticket = app.fake.wait_for_post(SYSTEM_STAFF, "Ticket #1").await;
     assert!(
         ticket
@@ -42,14 +35,7 @@ async fn everyone_in_patron_text_never_pings() {
 async fn a_long_ticket_is_split_and_a_reply_to_any_part_finds_it() {
     let app = spawn_app().await;
     let long_question = "Could someone explain the rules for the maker space? ".repeat(55);
-    let question = app.fake.next_id();
-    app.fake.user_message(message(
-        &question,
-        DM_CHANNEL,
-        None,
-        user(PATRON, "pat"),
-        &format!("/staff {}", long_question.trim()),
-    ));
+    patron_dm(&app, &format!("/staff {}", long_question.trim()));
     app.fake.wait_for_post(DM_CHANNEL, "question #1").await;
     // The outbox orders sends within a chat, not across chats: the patron's confirmation may
     // arrive before the staff channel's parts.
