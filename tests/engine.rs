@@ -110,6 +110,33 @@ fn smalltalk_and_faq() {
 }
 
 #[test]
+fn a_long_message_is_answered_by_the_sentence_that_asks() {
+    let engine = engine();
+    let now = local(2026, 12, 1, 10, 0);
+    let long_messages = [
+        (
+            "Hi, sorry for the long message. My husband and I just moved here from Oregon and we love \
+             the Saturday farmers market downtown. Our old library let us take things home for a month \
+             at a time and I got used to that. How long can I keep books here?",
+            "faq:loan-periods",
+        ),
+        (
+            "Hello! I'm a nursing student and I practically live at the library during finals, my \
+             roommates are loud and the wifi at home is terrible. Is it okay to bring my coffee in with me?",
+            "faq:food-drink",
+        ),
+    ];
+    for (message, expected) in long_messages {
+        assert_eq!(ask(&engine, message, None, now).label(), expected, "{message}");
+    }
+    // A background sentence that names an entry does not answer for a message whose question
+    // is something else: no sentence asks for it.
+    let story_then_other_question = "I got the text that my hold is ready. The weather has been awful and \
+         my car is in the shop. Could you recommend a good mystery for the bus ride?";
+    assert_eq!(ask(&engine, story_then_other_question, None, now).label(), "escalate");
+}
+
+#[test]
 fn bad_input_gets_an_answer_not_a_panic() {
     let engine = engine();
     let now = local(2026, 12, 1, 10, 0);

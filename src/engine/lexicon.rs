@@ -1056,6 +1056,11 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("teach him to read", "teach read literacy"),
     ("teach her to read", "teach read literacy"),
     ("teach me to read", "teach read literacy"),
+    // Not knowing how to work something is wanting to learn it.
+    ("no idea how to use", "learn"),
+    ("not know how to use", "learn"),
+    ("dont know how to use", "learn"),
+    ("doesnt know how to use", "learn"),
     // A park to play in or live by is not a place to leave the car.
     ("the park", "greenspace"),
     ("a park", "greenspace"),

@@ -39,6 +39,9 @@ const LM_AGREEMENT: f32 = 0.1;
 const EVENT_FAQ_AGREEMENT: f32 = 0.5;
 /// What a word counts once the question's wording has said what it means (see `question_terms`).
 const IMPLIED_WORD_TRUST: f32 = 0.3;
+/// How much surer than the escalation threshold one sentence of a long message must be to
+/// answer for the whole message: a sentence read alone has lost its context.
+const SEGMENT_MARGIN: f32 = 0.1;
 /// How far above its own score a FAQ match's confidence may rise on its lead over the runner-up.
 const WEAK_MATCH_LEAD: f32 = 0.15;
 
@@ -595,7 +598,60 @@ impl Engine {
             return self.unknown_branch_answer(&unknown.name, &unknown.suggestions);
         }
 
-        self.faq_answer(faq, &faq_matches, &query, branch)
+        // "Hi, sorry for the long message. Back in November I ... What do I need to do?": the
+        // story around a question dilutes how much of it any entry explains. A sentence that asks
+        // for the same entry on its own, surely enough, answers for the whole message.
+        let answer = self.faq_answer(faq, &faq_matches, &query, branch);
+        if answer.kind == AnswerKind::Escalate
+            && let Some(top) = faq_matches.first()
+            && let Some(confidence) = self.confirming_segment(faq, question.text, faq.entry_id(top), branch)
+            && let Some(entry) = knowledge.faq(faq.entry_id(top), faq.only_branch(top).or(branch))
+        {
+            return Answer::new(
+                AnswerKind::Faq,
+                Some(entry.id.clone()),
+                confidence,
+                entry.answer.clone(),
+            );
+        }
+        answer
+    }
+
+    /// A long message whose best FAQ entry explains too little of it to answer: the confidence
+    /// of one of its sentences (or two adjacent ones) that asks for the same entry on its own.
+    fn confirming_segment(&self, faq: &FaqIndex, text: &str, entry_id: &str, branch: Option<&str>) -> Option<f32> {
+        let sentences = sentences(text);
+        if sentences.len() < 2 {
+            return None;
+        }
+        // Only sentences that ask, alone or after the sentence before them ("my son lost his
+        // card. what do we do?"): a background sentence ("got the email that my book is in")
+        // can name an entry confidently without being what the patron asks.
+        let asks = |sentence: &Sentence| sentence.asked || asks_by_its_opening(sentence.text);
+        let alone = sentences
+            .iter()
+            .filter(|sentence| asks(sentence))
+            .map(|sentence| sentence.text.to_string());
+        let after_the_one_before = sentences
+            .windows(2)
+            .filter(|pair| asks(&pair[1]))
+            .map(|pair| format!("{}. {}", pair[0].text, pair[1].text));
+        alone
+            .chain(after_the_one_before)
+            .filter_map(|segment| {
+                let surface = self.pipeline.surface_words(&segment);
+                let mentions = self.branches.find(&surface);
+                let words = self.pipeline.words_of(&words_outside(&surface, &mentions));
+                let query = self.question_terms(faq, &surface, &words);
+                let matches = faq.search_asking(&query, asked_with(&surface), branch, 3);
+                let top = matches.first()?;
+                let confidence = self.faq_confidence(faq, &matches, &query, branch);
+                (faq.entry_id(top) == entry_id
+                    && top.posterior >= LM_AGREEMENT
+                    && confidence >= self.config.escalate_below + SEGMENT_MARGIN)
+                    .then_some(confidence)
+            })
+            .reduce(f32::max)
     }
 
     /// Cue words with typos corrected against the knowledge base's vocabulary ("adress",
@@ -752,6 +808,11 @@ impl Engine {
         // "can my daughter pick up my holds": another person collecting for the patron.
         if let Some(person) = someone_collects_for_me(surface) {
             self.imply(&mut query, &[person], &["someone"]);
+        }
+        // "can someone show my grandma how to use her ipad": being shown how is learning, not
+        // showing a card at the desk.
+        if let Some(verb) = shown_how(surface) {
+            self.imply(&mut query, &[verb], &["learn"]);
         }
         query
     }
@@ -1017,8 +1078,32 @@ impl Cues {
                         )
                     })
             });
+        // "whats ur phone number", "email for eastside": the branch's contact details. The
+        // patron's own phone or email, or emailing something ("show it on my phone", "email
+        // them to myself"), is how the patron does something, not what is asked.
+        let contact_word = |position: usize, word: &String| {
+            let before = position.checked_sub(1).map(|previous| words[previous].as_str());
+            let after = words.get(position + 1).map(String::as_str);
+            matches!(word.as_str(), "phone" | "email")
+                && !before.is_some_and(|before| {
+                    matches!(
+                        before,
+                        "my" | "his" | "her" | "our" | "their" | "a" | "an" | "on" | "by" | "via" | "through" | "new"
+                    )
+                })
+                && !after.is_some_and(|after| {
+                    matches!(
+                        after,
+                        "me" | "them" | "it" | "myself" | "him" | "her" | "us" | "my" | "things" | "stuff" | "files"
+                    )
+                })
+        };
         let branch_info = location
-            || ["phone", "email", "contact", "services", "amenities", "facilities"]
+            || words
+                .iter()
+                .enumerate()
+                .any(|(position, word)| contact_word(position, word))
+            || ["contact", "services", "amenities", "facilities"]
                 .iter()
                 .any(|word| has(word))
             || has_pair("get", "to")
@@ -1100,15 +1185,32 @@ impl Cues {
                     && (matches!(triple[1].as_str(), "branch" | "library" | "location")
                         || matches!(triple[2].as_str(), "branch" | "location"))
             });
-        let next = has("next") || has("upcoming") || has_pair("coming", "up");
+        // "when is the next book club", but not "the next person in line", "next door", "next to".
+        let next = words.iter().enumerate().any(|(position, word)| {
+            word == "next"
+                && !words.get(position + 1).is_some_and(|after| {
+                    matches!(
+                        after.as_str(),
+                        "person" | "people" | "patron" | "one" | "in" | "to" | "door" | "guy" | "reader" | "borrower"
+                    )
+                })
+        }) || has("upcoming")
+            || has_pair("coming", "up");
         let when_asked = has("when") || has("whens") || has_pair("what", "time");
         let needs_person = NEEDS_PERSON.iter().any(|phrase| {
             let phrase_words: Vec<&str> = phrase.split(' ').collect();
-            words.windows(phrase_words.len()).any(|window| {
+            words.windows(phrase_words.len()).enumerate().any(|(position, window)| {
+                let before = position.checked_sub(1).map(|previous| words[previous].as_str());
+                // "will i get yelled at if i bring coffee": a fear of what might happen, not
+                // something that did. "i'd like my card shut down": closing the patron's own account.
+                let hypothetical = matches!(before, Some("get" | "getting" | "be" | "been"));
+                let own_account = phrase_words[1..] == ["down"] && matches!(before, Some("card" | "account"));
                 window
                     .iter()
                     .zip(&phrase_words)
                     .all(|(word, expected)| word == expected)
+                    && !hypothetical
+                    && !own_account
             })
         });
         Cues {
@@ -1756,6 +1858,114 @@ fn someone_collects_for_me(surface: &[String]) -> Option<&str> {
     })
 }
 
+/// "show my grandma how to use", "teach me how": the verb of someone being shown how, if any.
+fn shown_how(surface: &[String]) -> Option<&str> {
+    surface.iter().enumerate().find_map(|(position, word)| {
+        let verb = matches!(word.as_str(), "show" | "teach" | "explain");
+        let how_follows = || surface[position + 1..].iter().take(4).any(|word| word == "how");
+        (verb && how_follows()).then_some(word.as_str())
+    })
+}
+
+/// One sentence of a message, and whether it ended with a question mark.
+struct Sentence<'a> {
+    text: &'a str,
+    asked: bool,
+}
+
+fn sentences(text: &str) -> Vec<Sentence<'_>> {
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    for (position, character) in text.char_indices() {
+        if matches!(character, '.' | '?' | '!' | ';' | '\n') {
+            let sentence = text[start..position].trim();
+            if sentence.chars().any(char::is_alphanumeric) {
+                sentences.push(Sentence {
+                    text: sentence,
+                    asked: character == '?',
+                });
+            }
+            start = position + character.len_utf8();
+        }
+    }
+    let rest = text[start..].trim();
+    if rest.chars().any(char::is_alphanumeric) {
+        sentences.push(Sentence {
+            text: rest,
+            asked: false,
+        });
+    }
+    sentences
+}
+
+/// "how do i ...", "can someone ...", "is there ...": a sentence that asks by how it opens,
+/// whatever its punctuation. Greetings and fillers before the opening are skipped.
+fn asks_by_its_opening(sentence: &str) -> bool {
+    // The words as typed: "dont want them to be late" is not "do ...".
+    let words: Vec<String> = sentence
+        .split_whitespace()
+        .map(|word| {
+            word.chars()
+                .filter(|character| character.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+        .collect();
+    let opening = words.iter().find(|word| {
+        !matches!(
+            word.as_str(),
+            "hi" | "hello"
+                | "hey"
+                | "so"
+                | "ok"
+                | "okay"
+                | "um"
+                | "also"
+                | "and"
+                | "but"
+                | "anyway"
+                | "anyways"
+                | "please"
+                | "quick"
+                | "question"
+                | "just"
+                | "well"
+                | "oh"
+        )
+    });
+    opening.is_some_and(|word| {
+        matches!(
+            word.as_str(),
+            "how"
+                | "what"
+                | "whats"
+                | "where"
+                | "wheres"
+                | "when"
+                | "whens"
+                | "why"
+                | "who"
+                | "which"
+                | "can"
+                | "could"
+                | "would"
+                | "will"
+                | "should"
+                | "do"
+                | "does"
+                | "did"
+                | "is"
+                | "are"
+                | "am"
+                | "any"
+                | "anything"
+                | "need"
+                | "want"
+                | "looking"
+        )
+    })
+}
+
 /// "homework help", "help filing taxes": the word help with a topic is a question about a
 /// service, not a request for the bot's menu. Only the bare request ("help", "can you help me",
 /// "what can you do") is.
@@ -2166,6 +2376,39 @@ mod tests {
     }
 
     #[test]
+    fn being_shown_how_is_learning() {
+        let pipeline = TextPipeline::new(&[]);
+        let read = |message: &str| shown_how(&pipeline.surface_words(message)).map(str::to_string);
+        assert_eq!(
+            read("can sum1 show my grandma how to use her ipad").as_deref(),
+            Some("show")
+        );
+        assert_eq!(read("could someone teach me how email works").as_deref(), Some("teach"));
+        assert_eq!(read("do i have to show my id to pick up a hold"), None);
+        assert_eq!(read("how do i show my digital card"), None);
+    }
+
+    #[test]
+    fn the_branchs_contact_details_not_the_patrons() {
+        let cases = [
+            ("whats ur phone number", true),
+            ("email for eastside", true),
+            ("phone?", true),
+            ("how do i contact the branch", true),
+            ("left my card at home, can i just show something on my phone", false),
+            (
+                "is there a way to scan my tax papers and email them to myself here",
+                false,
+            ),
+            ("can i get notices by email instead", false),
+            ("i got a new phone, how do i get the app", false),
+        ];
+        for (message, branch_info) in cases {
+            assert_eq!(cues(message).branch_info, branch_info, "{message:?}");
+        }
+    }
+
+    #[test]
     fn event_wording() {
         let cases = [
             ("whats on at central this saturday", true),
@@ -2185,6 +2428,20 @@ mod tests {
         ];
         for (message, events) in cases {
             assert_eq!(cues(message).events, events, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn next_asks_for_the_calendar_unless_it_means_someone_or_somewhere() {
+        let cases = [
+            ("when is the next lego club", true),
+            ("anything next week", true),
+            ("how can i be the next person to get this book", false),
+            ("am i next in line yet", false),
+            ("is there parking next to the library", false),
+        ];
+        for (message, next) in cases {
+            assert_eq!(cues(message).next, next, "{message:?}");
         }
     }
 
@@ -2265,6 +2522,10 @@ mod tests {
             ("could you make an exception and give me one extra week", true),
             ("she has read all the cat who books, what should i get her next", true),
             ("can i use the kids computers", false),
+            ("the guard yelled at my son for no reason", true),
+            ("can i bring my coffee in, or will i get yelled at", false),
+            ("is the library closing down for good", true),
+            ("i'd like my card shut down before i move", false),
         ];
         for (message, needs_person) in cases {
             assert_eq!(cues(message).needs_person, needs_person, "{message:?}");
