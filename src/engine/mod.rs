@@ -118,7 +118,7 @@ struct Cues {
 
 impl Engine {
     pub fn new(knowledge: Arc<Knowledge>, config: EngineConfig) -> Self {
-        let pipeline = TextPipeline::new(&knowledge.library.synonyms);
+        let pipeline = TextPipeline::new(&knowledge.library.synonyms).with_compounds(knowledge_texts(&knowledge));
         let faq = FaqIndex::build(&knowledge, &pipeline);
         let events = EventIndex::build(&knowledge, &pipeline);
         let branches = BranchFinder::new(&knowledge.branches);
@@ -2231,44 +2231,37 @@ fn is_event_word(term: &str) -> bool {
 /// Words the knowledge base uses, with counts, for typo correction.
 fn vocabulary(knowledge: &Knowledge, pipeline: &TextPipeline) -> HashMap<String, u32> {
     let mut counts: HashMap<String, u32> = HashMap::new();
-    let mut add = |text: &str| {
+    let concept_words = lexicon::CONCEPTS
+        .iter()
+        .flat_map(|(concept, words)| std::iter::once(*concept).chain(words.iter().copied()));
+    for text in knowledge_texts(knowledge).chain(concept_words) {
         for word in pipeline.surface_words(text) {
             *counts.entry(word).or_default() += 1;
         }
-    };
-    for faq in knowledge
+    }
+    counts
+}
+
+/// Everything the knowledge base says in words: FAQ phrasings, answers and tags, branch names,
+/// aliases and services, event titles.
+fn knowledge_texts(knowledge: &Knowledge) -> impl Iterator<Item = &str> {
+    let faqs = knowledge
         .faqs
         .iter()
         .chain(knowledge.branches.iter().flat_map(|branch| branch.faqs.iter()))
-    {
-        add(&faq.question);
-        for variant in &faq.variants {
-            add(variant);
-        }
-        add(&faq.answer);
-        for tag in &faq.tags {
-            add(tag);
-        }
-    }
-    for branch in &knowledge.branches {
-        add(&branch.name);
-        for alias in &branch.aliases {
-            add(alias);
-        }
-        for service in &branch.services {
-            add(service);
-        }
-    }
-    for event in &knowledge.events {
-        add(&event.title);
-    }
-    for (concept, words) in lexicon::CONCEPTS {
-        add(concept);
-        for word in *words {
-            add(word);
-        }
-    }
-    counts
+        .flat_map(|faq| {
+            [faq.question.as_str(), faq.answer.as_str()]
+                .into_iter()
+                .chain(faq.variants.iter().map(String::as_str))
+                .chain(faq.tags.iter().map(String::as_str))
+        });
+    let branches = knowledge.branches.iter().flat_map(|branch| {
+        std::iter::once(branch.name.as_str())
+            .chain(branch.aliases.iter().map(String::as_str))
+            .chain(branch.services.iter().map(String::as_str))
+    });
+    let events = knowledge.events.iter().map(|event| event.title.as_str());
+    faqs.chain(branches).chain(events)
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct TextPipeline {
     phrases: FastMap<&'static str, Vec<Phrase>>,
     /// The library's own `[synonyms]`: patron wording -> the library's wording.
     rewrites: FastMap<String, Vec<Rewrite>>,
+    /// First piece -> (the pieces, the word) of the knowledge's joined hyphenated words.
+    compounds: FastMap<String, Vec<(Vec<String>, String)>>,
 }
 
 impl TextPipeline {
@@ -84,7 +86,42 @@ impl TextPipeline {
             concepts,
             phrases,
             rewrites,
+            compounds: FastMap::default(),
         }
+    }
+
+    /// Reads the knowledge's own hyphenated words ("drop-in", "one-on-one"), which become one
+    /// word, the same when a patron writes their pieces apart ("tech help drop in").
+    pub fn with_compounds<'a>(mut self, texts: impl IntoIterator<Item = &'a str>) -> Self {
+        for text in texts {
+            for token in text.split_whitespace() {
+                let token = token.trim_matches(|character: char| !character.is_alphanumeric());
+                let pieces: Vec<String> = token.split('-').map(str::to_lowercase).collect();
+                let joined = split_raw(token);
+                let is_compound = pieces.len() > 1
+                    && joined.len() == 1
+                    && pieces
+                        .iter()
+                        .all(|piece| !piece.is_empty() && piece.chars().all(char::is_alphabetic));
+                if !is_compound {
+                    continue;
+                }
+                let candidates = self.compounds.entry(pieces[0].clone()).or_default();
+                if !candidates.iter().any(|(known, _)| *known == pieces) {
+                    candidates.push((pieces, joined[0].clone()));
+                    candidates.sort_by_key(|(pieces, _)| std::cmp::Reverse(pieces.len()));
+                }
+            }
+        }
+        self
+    }
+
+    fn compound_at(&self, words: &[String], index: usize) -> Option<(usize, &str)> {
+        self.compounds.get(&words[index])?.iter().find_map(|(pieces, joined)| {
+            words[index..]
+                .starts_with(pieces)
+                .then_some((pieces.len(), joined.as_str()))
+        })
     }
 
     /// Lowercased surface words with contractions and chat shorthand expanded.
@@ -189,6 +226,15 @@ impl TextPipeline {
                         stop: false,
                     });
                 }
+                index += length;
+                continue;
+            }
+            if let Some((length, joined)) = self.compound_at(surface, index) {
+                words.push(Word {
+                    text: joined.to_string(),
+                    term: self.term(joined),
+                    stop: false,
+                });
                 index += length;
                 continue;
             }
@@ -354,6 +400,24 @@ mod tests {
             vec!["can", "someone", "hold", "it", "for", "me", "before", "friday"]
         );
         assert_eq!(pipeline.surface_words("4 dvds"), vec!["4", "dvds"]);
+    }
+
+    #[test]
+    fn the_knowledges_hyphenated_words_read_the_same_written_apart() {
+        let pipeline = TextPipeline::new(&[]).with_compounds(["Tech Help Drop-in", "a one-on-one session, 2026-12-05"]);
+        let terms = |text: &str| {
+            pipeline
+                .words(text)
+                .into_iter()
+                .filter(|word| !word.stop)
+                .map(|word| word.term)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(terms("tech help drop in"), terms("tech help drop-in"));
+        assert_eq!(terms("a one on one"), terms("one-on-one"));
+        // Dates are not words; pieces apart from their compound stay words.
+        assert_eq!(terms("drop off books"), vec![pipeline.term("return")]);
+        assert!(terms("drop it in the box").contains(&pipeline.term("drop")));
     }
 
     #[test]
