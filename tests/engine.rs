@@ -1376,3 +1376,31 @@ fn someone_else_learning_what_a_patron_borrows_is_a_privacy_question() {
     let own = ask(&engine, "how do i find out what books i have checked out", None, now);
     assert_ne!(own.target.as_deref(), Some("privacy"), "{own:?}");
 }
+
+#[test]
+fn a_clear_language_model_preference_decides_a_near_tie() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    let now = local(2027, 3, 2, 10, 0);
+    // The words rank the pickup deadline first (pick up, holds, someone), the language model
+    // is sure of the proxy pickup entry.
+    let wife = ask(&engine, "can my wife grab my holds for me", None, now);
+    assert_eq!(wife.label(), "faq:proxy-pickup", "{wife:?}");
+    // Where the words restate an entry, they keep their answer.
+    let deadline = ask(
+        &engine,
+        "how many days do i have to pick up my hold once its ready",
+        None,
+        now,
+    );
+    assert_eq!(deadline.label(), "faq:hold-pickup-deadline", "{deadline:?}");
+    // A hold that goes to someone else goes to the next patron, not to a proxy.
+    let next = ask(
+        &engine,
+        "how long will you keep my hold before it goes to someone else",
+        None,
+        now,
+    );
+    assert_eq!(next.label(), "faq:hold-pickup-deadline", "{next:?}");
+}

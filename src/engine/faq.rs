@@ -47,6 +47,14 @@ const LM_RANK_SHARE: f32 = 0.05;
 /// pick up my holds" and "Where do I pick up my holds?") adds: a tie-breaker between entries
 /// sharing the same topic words, far too little to outvote a topic.
 const QUESTION_WORD_SHARE: f32 = 0.03;
+/// The first-ranked entry's posterior below which the language model doubts it ...
+const LM_DOUBTS: f32 = 0.1;
+/// ... the runner-up's posterior and log-likelihood ratio at which the model is sure of that
+/// one instead (a posterior alone can be high among entries that are all unlikely) ...
+const LM_OVERRULES: f32 = 0.8;
+const LM_OVERRULES_RATIO: f32 = 4.0;
+/// ... and how far below the first the runner-up's score may be for the model to decide.
+const RUNNER_UP_REACH: f32 = 0.1;
 
 /// The question words that say what kind of answer is wanted (a place, a person, a reason).
 pub const QUESTION_WORDS: &[&str] = &["where", "who", "why"];
@@ -469,6 +477,18 @@ impl FaqIndex {
                 matches.insert(position, candidate);
                 matches.truncate(limit);
             }
+        }
+        // "can my wife grab my holds for me": the words rank the pickup deadline first (it says
+        // pick up, holds and someone too), while the language model finds the question unlikely
+        // there and very likely from the proxy pickup entry, which ranks almost as high. When the
+        // models disagree that clearly, the one that read the whole question decides.
+        if let [first, second, ..] = matches.as_slice()
+            && first.posterior < LM_DOUBTS
+            && second.posterior >= LM_OVERRULES
+            && second.lm >= LM_OVERRULES_RATIO
+            && second.score >= first.score - RUNNER_UP_REACH
+        {
+            matches.swap(0, 1);
         }
         matches
     }
