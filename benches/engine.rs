@@ -26,12 +26,23 @@ fn knowledge_dir() -> PathBuf {
 
 /// Every `ask = "..."` of the case files beside the knowledge.
 fn questions() -> Vec<String> {
-    let mut questions = Vec::new();
     let directory = shared_eval();
     let files =
         std::fs::read_dir(&directory).map(|entries| entries.flatten().map(|entry| entry.path()).collect::<Vec<_>>());
     let mut files = files.unwrap_or_default();
     files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/knowledge-cases.toml"));
+    asks_in(files)
+}
+
+/// The long messages of our held-out set n: several sentences each, the slowest kind to read.
+fn long_messages() -> Vec<String> {
+    asks_in(vec![
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/harbor-patrons-n.toml"),
+    ])
+}
+
+fn asks_in(files: Vec<PathBuf>) -> Vec<String> {
+    let mut questions = Vec::new();
     for path in files
         .into_iter()
         .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
@@ -88,9 +99,17 @@ fn answer(criterion: &mut Criterion) {
             start.elapsed()
         })
     });
-    // Criterion reports means; the target is a tail latency, so time every question of the
-    // case files on its own, many times, and report the distribution.
+    latency(&engine, &questions, "dev questions", now);
+    latency(&engine, &long_messages(), "long messages", now);
+}
+
+/// Criterion reports means; the target is a tail latency, so time every question on its own,
+/// many times, and report the distribution.
+fn latency(engine: &Engine, questions: &[String], label: &str, now: chrono::DateTime<Utc>) {
     const ROUNDS: usize = 50;
+    if questions.is_empty() {
+        return;
+    }
     let mut samples: Vec<Duration> = Vec::with_capacity(ROUNDS * questions.len());
     let mut fastest: Vec<Duration> = vec![Duration::MAX; questions.len()];
     for _ in 0..ROUNDS {
@@ -112,7 +131,7 @@ fn answer(criterion: &mut Criterion) {
         |sorted: &[Duration], fraction: f64| sorted[((sorted.len() - 1) as f64 * fraction).round() as usize];
     let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
     println!(
-        "answer latency over {} answers ({} questions x {ROUNDS}): mean {mean:?}, median {:?}, p99 {:?}, max {:?}",
+        "{label}: answer latency over {} answers ({} questions x {ROUNDS}): mean {mean:?}, median {:?}, p99 {:?}, max {:?}",
         samples.len(),
         questions.len(),
         percentile(&samples, 0.5),
@@ -122,7 +141,7 @@ fn answer(criterion: &mut Criterion) {
     // On a shared machine the raw tail includes time the process was not scheduled; the fastest
     // run of each question is its own cost, and the p99 over questions is the slowest questions' cost.
     println!(
-        "per-question cost (fastest of {ROUNDS} runs): median {:?}, p99 {:?}, max {:?}",
+        "{label}: per-question cost (fastest of {ROUNDS} runs): median {:?}, p99 {:?}, max {:?}",
         percentile(&fastest, 0.5),
         percentile(&fastest, 0.99),
         fastest[fastest.len() - 1],
