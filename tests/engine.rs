@@ -129,6 +129,13 @@ fn a_long_message_is_answered_by_the_sentence_that_asks() {
     for (message, expected) in long_messages {
         assert_eq!(ask(&engine, message, None, now).label(), expected, "{message}");
     }
+    // Event words in the story do not make the question about events; in a sentence that asks,
+    // they do.
+    let story = "We came to the Saturday storytime last week and my kids loved it. \
+                 Is it okay to bring my coffee in with me next time?";
+    assert_eq!(ask(&engine, story, None, now).label(), "faq:food-drink");
+    let asked = "We love your saturday storytime. Is it at the main library this week?";
+    assert_eq!(ask(&engine, asked, None, now).kind, AnswerKind::Events);
     // A background sentence that names an entry does not answer for a message whose question
     // is something else: no sentence asks for it.
     let story_then_other_question = "I got the text that my hold is ready. The weather has been awful and \

@@ -322,6 +322,17 @@ impl Engine {
             return escalate(knowledge, branch, best);
         }
 
+        // "I was dropping off books Sunday and saw flyers for a knitting workshop. do i have to
+        // sign up ahead for stuff like that?": in a long message, hours, events or branch words
+        // that only the story uses do not make the question about them. A sentence that asks
+        // decides, when it finds the best FAQ entry on its own.
+        if (cues.hours || cues.events || cues.branch_info || cues.all_branches)
+            && self.route_words_only_in_the_story(question.text)
+            && let Some(confirmed) = self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch)
+        {
+            return confirmed;
+        }
+
         // "juniper springs library number? want to call before i drive out": a contact detail of
         // a branch the patron names, whatever the reason given for wanting it.
         let contact_of_named_branch = named_branch.is_some()
@@ -603,18 +614,46 @@ impl Engine {
         // for the same entry on its own, surely enough, answers for the whole message.
         let answer = self.faq_answer(faq, &faq_matches, &query, branch);
         if answer.kind == AnswerKind::Escalate
-            && let Some(top) = faq_matches.first()
-            && let Some(confidence) = self.confirming_segment(faq, question.text, faq.entry_id(top), branch)
-            && let Some(entry) = knowledge.faq(faq.entry_id(top), faq.only_branch(top).or(branch))
+            && let Some(confirmed) = self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch)
         {
-            return Answer::new(
-                AnswerKind::Faq,
-                Some(entry.id.clone()),
-                confidence,
-                entry.answer.clone(),
-            );
+            return confirmed;
         }
         answer
+    }
+
+    /// The best FAQ entry's answer, when a sentence of the message that asks finds it on its own.
+    fn confirmed_by_a_sentence(
+        &self,
+        faq: &FaqIndex,
+        matches: &[FaqMatch],
+        text: &str,
+        branch: Option<&str>,
+    ) -> Option<Answer> {
+        let top = matches.first()?;
+        let confidence = self.confirming_segment(faq, text, faq.entry_id(top), branch)?;
+        let entry = self.knowledge.faq(faq.entry_id(top), faq.only_branch(top).or(branch))?;
+        Some(Answer::new(
+            AnswerKind::Faq,
+            Some(entry.id.clone()),
+            confidence,
+            entry.answer.clone(),
+        ))
+    }
+
+    /// Whether a message's hours, events or branch words all come from the story around its
+    /// questions: it has sentences that ask, and none of them uses such words or names a branch.
+    fn route_words_only_in_the_story(&self, text: &str) -> bool {
+        let sentences = sentences(text);
+        let asking: Vec<&Sentence> = sentences.iter().filter(|sentence| sentence.asks()).collect();
+        sentences.len() >= 2
+            && !asking.is_empty()
+            && asking.iter().all(|sentence| {
+                let surface = self.pipeline.surface_words(sentence.text);
+                let mentions = self.branches.find(&surface);
+                let words = self.pipeline.words_of(&words_outside(&surface, &mentions));
+                let cues = Cues::detect(&self.corrected(cue_tokens(&words)));
+                mentions.is_empty() && !(cues.hours || cues.events || cues.branch_info || cues.all_branches)
+            })
     }
 
     /// A long message whose best FAQ entry explains too little of it to answer: the confidence
@@ -627,14 +666,13 @@ impl Engine {
         // Only sentences that ask, alone or after the sentence before them ("my son lost his
         // card. what do we do?"): a background sentence ("got the email that my book is in")
         // can name an entry confidently without being what the patron asks.
-        let asks = |sentence: &Sentence| sentence.asked || asks_by_its_opening(sentence.text);
         let alone = sentences
             .iter()
-            .filter(|sentence| asks(sentence))
+            .filter(|sentence| sentence.asks())
             .map(|sentence| sentence.text.to_string());
         let after_the_one_before = sentences
             .windows(2)
-            .filter(|pair| asks(&pair[1]))
+            .filter(|pair| pair[1].asks())
             .map(|pair| format!("{}. {}", pair[0].text, pair[1].text));
         alone
             .chain(after_the_one_before)
@@ -1084,11 +1122,15 @@ impl Cues {
         let contact_word = |position: usize, word: &String| {
             let before = position.checked_sub(1).map(|previous| words[previous].as_str());
             let after = words.get(position + 1).map(String::as_str);
-            matches!(word.as_str(), "phone" | "email")
+            // A number is the branch's unless it is the patron's own, a new one, or a PIN.
+            let numbers_own = word == "number"
+                && (has("card") || before.is_some_and(|before| matches!(before, "pin" | "secret" | "account")));
+            matches!(word.as_str(), "phone" | "email" | "number")
+                && !numbers_own
                 && !before.is_some_and(|before| {
                     matches!(
                         before,
-                        "my" | "his" | "her" | "our" | "their" | "a" | "an" | "on" | "by" | "via" | "through" | "new"
+                        "my" | "his" | "her" | "our" | "a" | "an" | "on" | "by" | "via" | "through" | "new"
                     )
                 })
                 && !after.is_some_and(|after| {
@@ -1108,8 +1150,7 @@ impl Cues {
                 .any(|word| has(word))
             || has_pair("get", "to")
             || has_pair("get", "there")
-            || has_pair("how", "far")
-            || (has("number") && (has("phone") || has("call") || has("number")) && !has("card"));
+            || has_pair("how", "far");
         let events = [
             "event",
             "events",
@@ -1873,6 +1914,13 @@ struct Sentence<'a> {
     asked: bool,
 }
 
+impl Sentence<'_> {
+    /// Asks by its punctuation or by how it opens ("how do i ...", "can someone ...").
+    fn asks(&self) -> bool {
+        self.asked || asks_by_its_opening(self.text)
+    }
+}
+
 fn sentences(text: &str) -> Vec<Sentence<'_>> {
     let mut sentences = Vec::new();
     let mut start = 0;
@@ -2395,6 +2443,10 @@ mod tests {
             ),
             ("can i get notices by email instead", false),
             ("i got a new phone, how do i get the app", false),
+            ("whats the number for eastside", true),
+            ("what can i do to get a new number", false),
+            ("forgot my pin number", false),
+            ("whats my card number", false),
         ];
         for (message, branch_info) in cases {
             assert_eq!(cues(message).branch_info, branch_info, "{message:?}");
