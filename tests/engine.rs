@@ -89,6 +89,11 @@ fn questions_needing_a_branch_ask_for_one() {
         ask(&engine, "adress for northside branch", None, now).label(),
         "branch:northside"
     );
+    // A short name misspelt, followed by the word that says it is a library.
+    assert_eq!(
+        ask(&engine, "where is the mian library", None, now).label(),
+        "branch:main"
+    );
     // A kind of library is not the name of a branch.
     let kind = ask(
         &engine,

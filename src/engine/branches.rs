@@ -158,7 +158,9 @@ impl BranchFinder {
                 if slice.iter().all(|word| GENERIC_WORDS.contains(word)) {
                     continue;
                 }
-                let content_words = content[start..start + length].iter().all(|content| *content);
+                // "mian library", "centrl branch": a typo'd name before the word that says it is one.
+                let named_as_a_library = length == 2 && content[start] && matches!(slice[1], "library" | "branch");
+                let content_words = content[start..start + length].iter().all(|content| *content) || named_as_a_library;
                 if let Some((id, confidence)) = self.lookup(slice, content_words, &mut spaced, &mut joined) {
                     found = Some(BranchMention {
                         branch_id: id.to_string(),
