@@ -1416,3 +1416,21 @@ fn a_clear_language_model_preference_decides_a_near_tie() {
     );
     assert_eq!(next.label(), "faq:hold-pickup-deadline", "{next:?}");
 }
+
+#[test]
+fn event_words_with_no_day_or_branch_can_ask_about_a_program() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    let now = local(2027, 1, 12, 10, 0);
+    // No day, branch, "next" or "when": the FAQ entry both models are sure of answers ...
+    let daycare = "i run a home daycare with 7 kids, can we just show up to story time or should i call first";
+    assert_eq!(ask(&engine, daycare, None, now).label(), "faq:storytime");
+    // ... or the one a sentence that asks finds on its own.
+    let program =
+        "another mom at the park mentioned a 1000 books before kindergarten program?? what is it and how do we join";
+    assert_eq!(ask(&engine, program, None, now).label(), "faq:1000-books");
+    // A day or a branch still asks for the calendar.
+    let scheduled = ask(&engine, "is there a storytime at bayview this saturday", None, now);
+    assert_eq!(scheduled.kind, AnswerKind::Events, "{scheduled:?}");
+}

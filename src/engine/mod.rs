@@ -544,6 +544,29 @@ impl Engine {
                 }
             }
         }
+        // "is there a ukulele class i could borrow one for", "can we have her party in the big
+        // room": event words with no day, branch, "next" or "when", and nothing only the calendar
+        // knows, ask about a program or a room, not for the calendar. An FAQ entry both models
+        // are sure of, or that a sentence which asks finds on its own, answers instead.
+        let unscheduled = when.is_none()
+            && branch.is_none()
+            && !cues.next
+            && !cues.when_asked
+            && !cues.all_branches
+            && !calendar
+            && !calendar_only_word;
+        if unscheduled && event_confidence > 0.0 {
+            let faq_sure = faq_matches
+                .first()
+                .is_some_and(|top| top.posterior >= EVENT_FAQ_AGREEMENT)
+                && faq_confidence >= self.config.escalate_below;
+            if faq_sure {
+                return self.faq_answer(faq, &faq_matches, &query, branch);
+            }
+            if let Some(confirmed) = self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch) {
+                return confirmed;
+            }
+        }
         if event_confidence > 0.0 && (calendar || event_confidence >= faq_confidence) {
             let (from, to, days_named) = match &when {
                 Some(When::Day { date, .. }) => (*date, *date, true),
@@ -1296,6 +1319,13 @@ const NEEDS_PERSON: &[&str] = &[
     "should i get them",
     "to read next",
     "books like",
+    // What staff would pick or are reading themselves: readers' advisory too.
+    "personal pick",
+    "your pick",
+    "your favorite",
+    "your favourite",
+    "what are you reading",
+    "reading lately",
     "what is it called",
     "whats it called",
     "name of the book",
@@ -2569,6 +2599,10 @@ mod tests {
             ("can i use the kids computers", false),
             ("the guard yelled at my son for no reason", true),
             ("can i bring my coffee in, or will i get yelled at", false),
+            (
+                "what are the librarians here reading lately? i'd love a personal pick",
+                true,
+            ),
             ("is the library closing down for good", true),
             ("i'd like my card shut down before i move", false),
         ];

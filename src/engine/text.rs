@@ -162,6 +162,33 @@ impl TextPipeline {
                 expanded.push("for".to_string());
                 continue;
             }
+            // "I'd like", "id love to": "I would", not an ID card.
+            if raw == "id"
+                && raws.get(position + 1).is_some_and(|next| {
+                    matches!(
+                        next.as_str(),
+                        "like"
+                            | "love"
+                            | "rather"
+                            | "prefer"
+                            | "be"
+                            | "have"
+                            | "need"
+                            | "want"
+                            | "appreciate"
+                            | "just"
+                            | "really"
+                            | "also"
+                            | "never"
+                            | "hate"
+                            | "hoped"
+                            | "thought"
+                    )
+                })
+            {
+                expanded.extend(["i".to_string(), "would".to_string()]);
+                continue;
+            }
             match lexicon::shorthand(&raw) {
                 Some("") => {}
                 Some(expansion) => expanded.extend(expansion.split(' ').map(str::to_owned)),
@@ -400,6 +427,15 @@ mod tests {
             vec!["can", "someone", "hold", "it", "for", "me", "before", "friday"]
         );
         assert_eq!(pipeline.surface_words("4 dvds"), vec!["4", "dvds"]);
+        assert_eq!(
+            pipeline.surface_words("I'd like a room"),
+            vec!["i", "would", "like", "a", "room"]
+        );
+        assert_eq!(
+            pipeline.surface_words("do i need an id"),
+            vec!["do", "i", "need", "an", "id"]
+        );
+        assert_eq!(pipeline.surface_words("id be happy"), vec!["i", "would", "be", "happy"]);
     }
 
     #[test]
