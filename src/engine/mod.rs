@@ -671,9 +671,7 @@ impl Engine {
         sentences.len() >= 2
             && !asking.is_empty()
             && asking.iter().all(|sentence| {
-                let surface = self.pipeline.surface_words(sentence.text);
-                let mentions = self.branches.find(&surface);
-                let words = self.pipeline.words_of(&words_outside(&surface, &mentions));
+                let (_, mentions, words) = self.read(sentence.text);
                 let cues = Cues::detect(&self.corrected(cue_tokens(&words)));
                 mentions.is_empty() && !(cues.hours || cues.events || cues.branch_info || cues.all_branches)
             })
@@ -700,9 +698,7 @@ impl Engine {
         alone
             .chain(after_the_one_before)
             .filter_map(|segment| {
-                let surface = self.pipeline.surface_words(&segment);
-                let mentions = self.branches.find(&surface);
-                let words = self.pipeline.words_of(&words_outside(&surface, &mentions));
+                let (surface, _, words) = self.read(&segment);
                 let query = self.question_terms(faq, &surface, &words);
                 let matches = faq.search_asking(&query, asked_with(&surface), branch, 3);
                 let top = matches.first()?;
@@ -713,6 +709,14 @@ impl Engine {
                     .then_some(confidence)
             })
             .reduce(f32::max)
+    }
+
+    /// A text's surface words, the branches it names, and the words outside those names.
+    fn read(&self, text: &str) -> (Vec<String>, Vec<BranchMention>, Vec<Word>) {
+        let surface = self.pipeline.surface_words(text);
+        let mentions = self.branches.find(&surface);
+        let words = self.pipeline.words_of(&words_outside(&surface, &mentions));
+        (surface, mentions, words)
     }
 
     /// Cue words with typos corrected against the knowledge base's vocabulary ("adress",
@@ -731,10 +735,7 @@ impl Engine {
 
     /// How the engine read a question: its query terms and the top FAQ candidates, for `ask --explain`.
     pub fn explain(&self, text: &str) -> String {
-        let surface = self.pipeline.surface_words(text);
-        let mentions = self.branches.find(&surface);
-        let remaining = words_outside(&surface, &mentions);
-        let words = self.pipeline.words_of(&remaining);
+        let (surface, mentions, words) = self.read(text);
         let query = self.question_terms(&self.faq, &surface, &words);
         let mut lines = vec![format!(
             "branches: {:?}",
