@@ -239,6 +239,14 @@ impl Engine {
             .collect();
         let question_word = asked_with(&surface);
         let faq_matches = faq.search_asking(&query, question_word, branch, 3);
+        // Reading a long message's asking sentences one by one costs a search each; several
+        // routes may ask, so it is done at most once.
+        let sentence_confirmation = std::cell::OnceCell::new();
+        let confirmed_by_a_sentence = || {
+            sentence_confirmation
+                .get_or_init(|| self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch))
+                .clone()
+        };
         // "fern valley is closing, where do my holds go?": a closure told as news, and the
         // question is where something goes. Asking where a branch is open still asks for hours.
         let where_during_a_closure = question_word == Some("where")
@@ -328,7 +336,7 @@ impl Engine {
         // decides, when it finds the best FAQ entry on its own.
         if (cues.hours || cues.events || cues.branch_info || cues.all_branches)
             && self.route_words_only_in_the_story(question.text)
-            && let Some(confirmed) = self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch)
+            && let Some(confirmed) = confirmed_by_a_sentence()
         {
             return confirmed;
         }
@@ -563,7 +571,7 @@ impl Engine {
             if faq_sure {
                 return self.faq_answer(faq, &faq_matches, &query, branch);
             }
-            if let Some(confirmed) = self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch) {
+            if let Some(confirmed) = confirmed_by_a_sentence() {
                 return confirmed;
             }
         }
@@ -637,7 +645,7 @@ impl Engine {
         // for the same entry on its own, surely enough, answers for the whole message.
         let answer = self.faq_answer(faq, &faq_matches, &query, branch);
         if answer.kind == AnswerKind::Escalate
-            && let Some(confirmed) = self.confirmed_by_a_sentence(faq, &faq_matches, question.text, branch)
+            && let Some(confirmed) = confirmed_by_a_sentence()
         {
             return confirmed;
         }
