@@ -552,9 +552,9 @@ impl Engine {
                 }
             }
         }
-        // "is there a ukulele class i could borrow one for", "can we have her party in the big
-        // room": event words with no day, branch, "next" or "when", and nothing only the calendar
-        // knows, ask about a program or a room, not for the calendar. An FAQ entry both models
+        // "can we just show up to story time or should i call first", "a 1000 books before
+        // kindergarten program?? how do we join": event words with no day, branch, "next" or
+        // "when", and nothing only the calendar knows, ask about a program, not for the calendar. An FAQ entry both models
         // are sure of, or that a sentence which asks finds on its own, answers instead.
         let unscheduled = when.is_none()
             && branch.is_none()
