@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use serde::Deserialize;
 use toml::value::Datetime;
 
+use crate::engine::topicality::Learner;
 use crate::engine::{Answer, AnswerKind, Engine, Question};
 
 #[derive(Debug, thiserror::Error)]
@@ -124,19 +125,23 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Runs every case of one file.
-pub fn run_file(engine: &Engine, path: &Path) -> Result<FileReport, EvalError> {
+fn read_case_file(path: &Path) -> Result<RawCaseFile, EvalError> {
     let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let raw: RawCaseFile = toml::from_str(&text).map_err(|error| EvalError::Parse {
+    toml::from_str(&text).map_err(|error| EvalError::Parse {
         path: path.to_path_buf(),
         line: error
             .span()
             .map_or(0, |span| text[..span.start].matches('\n').count() + 1),
         message: error.message().trim().to_string(),
-    })?;
+    })
+}
+
+/// Runs every case of one file.
+pub fn run_file(engine: &Engine, path: &Path) -> Result<FileReport, EvalError> {
+    let raw = read_case_file(path)?;
     let parse_error = |message: String| EvalError::Parse {
         path: path.to_path_buf(),
         line: 0,
@@ -368,4 +373,26 @@ pub fn self_check(engine: &Engine, now: chrono::DateTime<chrono::Utc>) -> Vec<He
             }
         })
         .collect()
+}
+
+/// Counts, over the FAQ cases of these files, how often each query term was used by the entry
+/// the case expects (see `engine::topicality`). Cases expecting anything else, or an entry the
+/// knowledge lacks, are skipped.
+pub fn learn_topicality(engine: &Engine, paths: &[PathBuf]) -> Result<Learner, EvalError> {
+    let entries = engine.faq_entry_terms();
+    let mut learner = Learner::default();
+    for path in paths {
+        let raw = read_case_file(path)?;
+        for case in &raw.case {
+            let entry_terms = case
+                .expect
+                .trim()
+                .strip_prefix("faq:")
+                .and_then(|entry_id| entries.get(entry_id));
+            if let Some(entry_terms) = entry_terms {
+                learner.add(&engine.topicality_observations(&case.ask, entry_terms));
+            }
+        }
+    }
+    Ok(learner)
 }

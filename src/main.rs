@@ -89,6 +89,14 @@ enum Command {
         #[arg(required_unless_present = "self_check")]
         cases: Vec<PathBuf>,
     },
+    /// Learn from labelled patron questions how topical each word is (which words patrons use
+    /// in passing), and print the table the engine bundles as src/engine/topicality.txt.
+    Learn {
+        #[arg(long, default_value = "knowledge")]
+        knowledge: PathBuf,
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+    },
     /// Talk to the bot in the terminal (no accounts or tokens needed), as a
     /// patron and, after `:staff`, as staff answering tickets.
     Chat {
@@ -187,6 +195,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 code = evaluate(&engine, min_pass, verbose, &cases)?;
             }
             Ok(code)
+        }
+        Command::Learn { knowledge, cases } => {
+            let engine = Engine::new(load(&knowledge)?, EngineConfig::default());
+            let learner = refdesk::eval::learn_topicality(&engine, &cases)?;
+            let cases: Vec<String> = cases.iter().map(|path| path.display().to_string()).collect();
+            print!("{}", learner.render(&knowledge.display().to_string(), &cases));
+            eprintln!("learn: {} questions from {} files", learner.questions(), cases.len());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Chat {
             knowledge,

@@ -1434,3 +1434,82 @@ fn event_words_with_no_day_or_branch_can_ask_about_a_program() {
     let scheduled = ask(&engine, "is there a storytime at bayview this saturday", None, now);
     assert_eq!(scheduled.kind, AnswerKind::Events, "{scheduled:?}");
 }
+
+#[test]
+fn words_patrons_use_in_passing_count_less_than_the_topic() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    let now = local(2027, 4, 14, 17, 45);
+    // Each was escalated, or answered with the entry a story word points at ("printer" at
+    // printing, "wallet" and "grocery" nowhere), before the words' topicality counted.
+    for (question, entry) in [
+        ("do you have paper 1040 forms? my printer is broken", "tax-forms"),
+        (
+            "visiting my sister here for the week and need to get on a computer for a bit. can i use one if i dont have a card from here?",
+            "guest-pass",
+        ),
+        (
+            "i think my library card fell out of my wallet at the grocery store. what should i do",
+            "lost-card",
+        ),
+        (
+            "the library keeps calling my landline with a robot voice about my books. can you text my cell instead?",
+            "notification-preferences",
+        ),
+        (
+            "i put the book in the slot last week but my account still says i have it and now its overdue",
+            "claims-returned",
+        ),
+    ] {
+        let answer = ask(&engine, question, None, now);
+        assert_eq!(answer.label(), format!("faq:{entry}"), "{question}: {answer:?}");
+    }
+}
+
+#[test]
+fn a_strong_match_is_answered_though_similar_entries_share_the_language_models_belief() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    let now = local(2027, 4, 14, 17, 45);
+    // The pickup location and the pickup deadline both say pick up and holds: the language model
+    // splits its belief between them, and the words decide.
+    let pickup = ask(&engine, "where do i pick up holds at westport", None, now);
+    assert_eq!(pickup.label(), "faq:holds-pickup", "{pickup:?}");
+    // A fair match the language model is unsure of goes to staff (it answered with the entry
+    // about the library system).
+    let unsure = ask(
+        &engine,
+        "the book i want is only at a branch way across the county",
+        None,
+        now,
+    );
+    assert_eq!(unsure.kind, AnswerKind::Escalate, "{unsure:?}");
+}
+
+#[test]
+fn an_address_word_asks_for_a_branch_unless_it_is_the_patrons_own_address() {
+    let Some(engine) = harbor_engine() else {
+        return;
+    };
+    let now = local(2027, 4, 14, 17, 45);
+    let branch = ask(
+        &engine,
+        "whats ur street address? want to walk over after school",
+        None,
+        now,
+    );
+    assert_eq!(branch.label(), "clarify:branch", "{branch:?}");
+    let gps = ask(&engine, "whats the street address so i can put it in my gps", None, now);
+    assert_eq!(gps.label(), "clarify:branch", "{gps:?}");
+    // The patron's own address is an FAQ question, never "which branch?" (which entry answers
+    // it is a near tie between proof of address and updating one's address).
+    let own = ask(
+        &engine,
+        "what counts as proof of address? i just moved and there are no bills in my name yet",
+        None,
+        now,
+    );
+    assert_eq!(own.kind, AnswerKind::Faq, "{own:?}");
+}

@@ -83,6 +83,17 @@ struct Unit {
 pub struct QueryTerm {
     pub term: String,
     pub trust: f32,
+    /// How topical patrons' use of the term has been (see `topicality`): how much it counts
+    /// in what the question is about, not in how fully it restates a phrasing.
+    pub topicality: f32,
+}
+
+impl QueryTerm {
+    /// How much the term counts in the share of the question an entry explains, and in the
+    /// language model.
+    fn counted(&self) -> f32 {
+        self.trust * self.topicality
+    }
 }
 
 /// One candidate answer.
@@ -150,6 +161,16 @@ pub struct DraftPhrasing {
 }
 
 impl Draft {
+    /// Every term the entry is written with: its phrasings, tags and answer.
+    pub fn all_terms(&self) -> impl Iterator<Item = String> + '_ {
+        self.phrasings
+            .iter()
+            .flat_map(|phrasing| phrasing.terms.iter())
+            .chain(self.tag_terms.iter())
+            .chain(self.answer_terms.iter())
+            .cloned()
+    }
+
     /// The branch whose file alone holds this entry.
     pub fn only_branch(&self) -> Option<&str> {
         self.only_branch.as_deref()
@@ -395,21 +416,24 @@ impl FaqIndex {
         let mut lm = vec![0.0_f32; self.entries.len()];
         let mut known = 0.0;
         for term in query {
+            let counted = term.counted();
             let Some(&id) = self.term_ids.get(&term.term) else {
-                total += self.unseen_idf * term.trust;
+                total += self.unseen_idf * counted;
                 continue;
             };
-            known += term.trust;
+            known += counted;
             for &(entry, ratio) in &self.lm_postings[id as usize] {
-                lm[entry as usize] += ratio * term.trust;
+                lm[entry as usize] += ratio * counted;
             }
-            let weight = self.idf[id as usize] * term.trust;
+            let weight = self.idf[id as usize] * counted;
             total += weight;
             for &(entry, field_weight) in &self.entry_postings[id as usize] {
                 explained[entry as usize] += weight * field_weight;
             }
+            // Restating a phrasing is about its words, however the patron used them.
+            let restated = self.idf[id as usize] * term.trust;
             for &unit in &self.unit_postings[id as usize] {
-                found[unit as usize] += weight;
+                found[unit as usize] += restated;
             }
         }
         if total <= 0.0 {
@@ -420,12 +444,12 @@ impl FaqIndex {
                 let Some(&id) = self.term_ids.get(&term.term) else {
                     continue;
                 };
-                let weight = self.idf[id as usize] * term.trust;
+                let weight = self.idf[id as usize] * term.counted();
                 for BranchAnswer { entry, terms } in overrides {
                     let Some(&(_, lm_gain)) = terms.iter().find(|&&(used, _)| used == id) else {
                         continue;
                     };
-                    lm[*entry as usize] += lm_gain * term.trust;
+                    lm[*entry as usize] += lm_gain * term.counted();
                     let field_weight = self.entry_postings[id as usize]
                         .iter()
                         .find(|(posted, _)| posted == entry)

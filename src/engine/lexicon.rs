@@ -812,7 +812,12 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
         "vote",
         &["vote", "voter", "voters", "voting", "ballot", "election", "polling"],
     ),
-    ("test", &["test", "tests", "exam", "exams", "quiz"]),
+    (
+        "test",
+        &[
+            "test", "tests", "exam", "exams", "quiz", "finals", "midterm", "midterms",
+        ],
+    ),
     ("gift", &["gift", "gifts", "bequest", "donor"]),
     (
         "elder",
@@ -908,6 +913,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("few more weeks", "renew"),
     ("couple more weeks", "renew"),
     ("couple more days", "renew"),
+    // Someone watching a patron take an exam proctors it; "the final" of a class is its exam.
+    ("watch me take", "supervise take"),
+    ("watch me while i take", "supervise take"),
+    ("take the final", "take test"),
+    ("take my final", "take test"),
+    ("take a final", "take test"),
     // Print that is easier to see.
     ("bigger letters", "large print"),
     ("big letters", "large print"),

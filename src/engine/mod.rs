@@ -14,6 +14,7 @@ mod lexicon;
 mod lookup;
 mod spelling;
 mod text;
+pub mod topicality;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,6 +35,12 @@ use crate::knowledge::Knowledge;
 
 /// The least language-model posterior an FAQ answer needs (see `faq_answer`).
 const LM_AGREEMENT: f32 = 0.1;
+/// Below this posterior the language model is not sure enough of the entry on its own: the
+/// answer also needs a strong match of the words (`STRONG_MATCH`).
+const LM_SURE: f32 = 0.3;
+/// A confidence at which the words alone decide, whatever share of the posterior entries much
+/// like this one take ("where do i pick up holds at westport" and the pickup deadline).
+const STRONG_MATCH: f32 = 0.7;
 /// How strongly the language model must prefer an FAQ entry for it to answer a question about
 /// a program the calendar has nothing on.
 const EVENT_FAQ_AGREEMENT: f32 = 0.5;
@@ -420,13 +427,21 @@ impl Engine {
             return answer;
         }
 
-        // "whats ur address": the library's address; "update my address" is the patron's own.
+        // "whats ur address": the library's address; "update my address", "what counts as proof
+        // of address" are about the patron's own.
+        let patrons_own_address = surface
+            .iter()
+            .any(|word| matches!(word.as_str(), "proof" | "change" | "update"))
+            || surface.iter().enumerate().any(|(position, word)| {
+                word == "address"
+                    && surface[position.saturating_sub(2)..position]
+                        .iter()
+                        .any(|before| matches!(before.as_str(), "my" | "our"))
+            });
         let asks_library_address = surface
             .windows(2)
             .any(|pair| matches!(pair[0].as_str(), "your" | "the" | "its") && pair[1] == "address")
-            && !surface
-                .iter()
-                .any(|word| matches!(word.as_str(), "my" | "proof" | "change" | "update"));
+            && !patrons_own_address;
 
         // Address, phone, directions, services of one branch.
         let service = self.service_asked(&query);
@@ -466,9 +481,14 @@ impl Engine {
             )
         });
         let faq_confidence = self.faq_confidence(faq, &faq_matches, &query, branch);
+        // An address word is itself a strong sign of the branch's details: an FAQ entry takes the
+        // question only when it is clearly sure, not when it barely explains "street address"
+        // ("want to walk over after school"). The patron's own address is never a branch's.
         if cues.location
             && (topic.is_empty()
-                || asks_address && (faq_confidence < self.config.escalate_below || asks_library_address))
+                || asks_address
+                    && !patrons_own_address
+                    && (faq_confidence < self.config.escalate_below + SEGMENT_MARGIN || asks_library_address))
             && branch.is_none()
             && unknown_branch.is_none()
         {
@@ -756,7 +776,7 @@ impl Engine {
                 .map(|term| format!(
                     "{}({:.2})",
                     term.term,
-                    self.faq.idf(&term.term).unwrap_or(-1.0) * term.trust
+                    self.faq.idf(&term.term).unwrap_or(-1.0) * term.trust * term.topicality
                 ))
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -850,7 +870,9 @@ impl Engine {
         // Two models that read the question differently must agree: when the language model
         // finds this entry an unlikely source of the question, the overlap is probably
         // incidental (everyday words shared with the entry), and answering would likely be wrong.
-        if confidence < self.config.escalate_below || top.posterior < LM_AGREEMENT {
+        // When it is only unsure, the words must match strongly.
+        let disagree = top.posterior < LM_AGREEMENT || (top.posterior < LM_SURE && confidence < STRONG_MATCH);
+        if confidence < self.config.escalate_below || disagree {
             return escalate(knowledge, branch, Some(guess));
         }
         let faq_branch = only_branch.or(branch);
@@ -896,11 +918,16 @@ impl Engine {
         }
         for meant in meant {
             let meant = self.pipeline.term(meant);
+            // What the wording means is the topic, however patrons use the word elsewhere.
             match query.iter_mut().find(|term| term.term == meant) {
-                Some(term) => term.trust = 1.0,
+                Some(term) => {
+                    term.trust = 1.0;
+                    term.topicality = 1.0;
+                }
                 None => query.push(QueryTerm {
                     term: meant,
                     trust: 1.0,
+                    topicality: 1.0,
                 }),
             }
         }
@@ -930,7 +957,12 @@ impl Engine {
             }
             let trust = trust * lexicon::everyday_weight(&word.text);
             if !terms.iter().any(|existing| existing.term == term) {
-                terms.push(QueryTerm { term, trust });
+                let topicality = topicality::weight(&term);
+                terms.push(QueryTerm {
+                    term,
+                    trust,
+                    topicality,
+                });
             }
         }
         terms
@@ -1923,18 +1955,29 @@ fn card_is_damaged(surface: &[String], pipeline: &TextPipeline) -> bool {
     })
 }
 
-/// "can my daughter pick up my holds", "could my mom grab the books i requested": a member of
-/// the family collecting what the patron borrows. Returns who.
+/// "can my daughter pick up my holds", "could my mom grab the books i requested", "can my
+/// husband go get my holds": someone the patron knows collecting what the patron borrows.
+/// Returns who.
 fn someone_collects_for_me(surface: &[String]) -> Option<&str> {
-    surface.windows(3).enumerate().find_map(|(position, window)| {
-        let collects = window[0] == "my" && matches!(window[2].as_str(), "pick" | "get" | "grab" | "collect");
-        let family = || lexicon::in_concept("child", &window[1]) || lexicon::in_concept("parent", &window[1]);
-        let for_me = || {
-            surface[position + 3..]
+    const COLLECT: [&str; 4] = ["pick", "get", "grab", "collect"];
+    surface.windows(2).enumerate().find_map(|(position, pair)| {
+        let person = &pair[1];
+        let known = pair[0] == "my"
+            && ["child", "parent", "someone"]
                 .iter()
-                .any(|word| matches!(word.as_str(), "my" | "me" | "mine" | "i"))
-        };
-        (collects && family() && for_me()).then_some(window[1].as_str())
+                .any(|concept| lexicon::in_concept(concept, person));
+        if !known {
+            return None;
+        }
+        // "my husband grab", "my neighbor go get", "my husband is going to grab".
+        let after = position + 2;
+        let verb = surface[after..(after + 4).min(surface.len())]
+            .iter()
+            .position(|word| COLLECT.contains(&word.as_str()))?;
+        let for_me = surface[after + verb + 1..]
+            .iter()
+            .any(|word| matches!(word.as_str(), "my" | "me" | "mine" | "i"));
+        for_me.then_some(person.as_str())
     })
 }
 
@@ -2443,6 +2486,16 @@ mod tests {
         assert_eq!(read("could my mom grab the books i requested").as_deref(), Some("mom"));
         assert_eq!(read("can i pick up holds for my mom"), None);
         assert_eq!(read("my son wants to get a card"), None);
+        assert_eq!(read("can my husband grab my holds for me").as_deref(), Some("husband"));
+        assert_eq!(
+            read("im home sick, can my neighbor go get the books i requested").as_deref(),
+            Some("neighbor")
+        );
+        assert_eq!(
+            read("my husband is going to grab my holds on his way home").as_deref(),
+            Some("husband")
+        );
+        assert_eq!(read("my wife works nights, can i get my holds later"), None);
     }
 
     #[test]
