@@ -1362,6 +1362,17 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("reserved books", "hold"),
     ("i reserved", "hold"),
     ("on reserve", "hold"),
+    // A book the patron requested is, at a public library, a hold; getting in line for one is
+    // placing one.
+    ("book i requested", "hold book"),
+    ("books i requested", "hold book"),
+    ("my requested", "my hold"),
+    ("my requests", "my hold"),
+    ("requested a book", "hold book"),
+    ("requested book", "hold book"),
+    ("requested books", "hold book"),
+    ("get in line for", "place hold"),
+    ("get on the list for", "place hold"),
     ("book truck", "bookmobile"),
     ("library truck", "bookmobile"),
     ("book bus", "bookmobile"),
