@@ -1374,11 +1374,10 @@ const NEEDS_PERSON: &[&str] = &[
     "can not remember the title",
     "forget the title",
     "budget",
-    "shut down",
+    // Rumours of a branch closing: staff speak for the library. Not "for good" or "shut down"
+    // alone: "moving to oregon for good, how do i shut down my card" closes the patron's account.
     "close down",
     "closing down",
-    "for good",
-    "permanently",
     "lawyer",
     "sue",
     "suing",
