@@ -1373,7 +1373,13 @@ const NEEDS_PERSON: &[&str] = &[
     "cant remember the title",
     "can not remember the title",
     "forget the title",
-    "budget",
+    // Cuts to the library's money: staff speak for the library. The budget as a topic ("speak at
+    // the board meeting about the budget") is the board's or the director's FAQ entry.
+    "budget cut",
+    "budget cuts",
+    "cutting the budget",
+    "cutting the library",
+    "cut the library",
     // Rumours of a branch closing: staff speak for the library. Not "for good" or "shut down"
     // alone: "moving to oregon for good, how do i shut down my card" closes the patron's account.
     "close down",
