@@ -1045,6 +1045,10 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("get sent to", "pickup"),
     ("gets sent to", "pickup"),
     ("be sent to", "pickup"),
+    ("where it gets sent", "where pickup"),
+    ("where they get sent", "where pickup"),
+    // Getting rid of something the patron asked for is removing it.
+    ("get rid of", "remove"),
     // Another of something the patron already has replaces it ("chewed up my card, how do i
     // get a new one").
     ("a new one", "replace"),

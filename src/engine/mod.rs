@@ -901,6 +901,12 @@ impl Engine {
         if let Some(person) = someone_collects_for_me(surface) {
             self.imply(&mut query, &[person], &["someone"]);
         }
+        // "got a text that my book is in, where do i find it": a message the patron already got
+        // is news, not what they ask about (unless it never came).
+        let received = received_messages(surface);
+        if !received.is_empty() {
+            self.imply(&mut query, &received, &[]);
+        }
         // "can someone show my grandma how to use her ipad": being shown how is learning, not
         // showing a card at the desk.
         if let Some(verb) = shown_how(surface) {
@@ -1986,6 +1992,42 @@ fn someone_collects_for_me(surface: &[String]) -> Option<&str> {
     })
 }
 
+/// "got a text that", "just received an email saying": the messages the patron says they got.
+/// Not "never got a text", "didnt get an email": a message that did not come is the question.
+fn received_messages(surface: &[String]) -> Vec<&str> {
+    const MESSAGES: [&str; 12] = [
+        "text",
+        "texts",
+        "email",
+        "emails",
+        "notice",
+        "notices",
+        "message",
+        "messages",
+        "call",
+        "letter",
+        "notification",
+        "alert",
+    ];
+    let mut received = Vec::new();
+    for (position, word) in surface.iter().enumerate() {
+        let got = matches!(word.as_str(), "got" | "received" | "gotten");
+        let denied = surface[position.saturating_sub(2)..position]
+            .iter()
+            .any(|before| matches!(before.as_str(), "never" | "not" | "didnt" | "havent" | "hasnt" | "no"));
+        if !got || denied {
+            continue;
+        }
+        received.extend(
+            surface[position + 1..(position + 3).min(surface.len())]
+                .iter()
+                .filter(|next| MESSAGES.contains(&next.as_str()))
+                .map(String::as_str),
+        );
+    }
+    received
+}
+
 /// "show my grandma how to use", "teach me how": the verb of someone being shown how, if any.
 fn shown_how(surface: &[String]) -> Option<&str> {
     surface.iter().enumerate().find_map(|(position, word)| {
@@ -2501,6 +2543,21 @@ mod tests {
             Some("husband")
         );
         assert_eq!(read("my wife works nights, can i get my holds later"), None);
+    }
+
+    #[test]
+    fn a_message_the_patron_got_is_news_unless_it_never_came() {
+        let pipeline = TextPipeline::new(&[]);
+        let read = |message: &str| {
+            received_messages(&pipeline.surface_words(message))
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read("got a text that my book is in, where do i find it"), ["text"]);
+        assert_eq!(read("i just received an email saying my card expires"), ["email"]);
+        assert!(read("i never got a text that my hold was ready").is_empty());
+        assert!(read("will i get a text when my hold is ready").is_empty());
     }
 
     #[test]
