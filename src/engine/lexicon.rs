@@ -1047,6 +1047,12 @@ pub const PHRASES: &[(&str, &str)] = &[
     ("be sent to", "pickup"),
     ("where it gets sent", "where pickup"),
     ("where they get sent", "where pickup"),
+    // "big" as an intensifier is not large print.
+    ("big trouble", "trouble"),
+    ("big problem", "problem"),
+    ("big deal", "deal"),
+    ("big fan", "fan"),
+    ("big help", "help"),
     // Getting rid of something the patron asked for is removing it.
     ("get rid of", "remove"),
     // Another of something the patron already has replaces it ("chewed up my card, how do i
